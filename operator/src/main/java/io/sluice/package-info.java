@@ -1,0 +1,2 @@
+/** Sluice: a Kubernetes operator for GitOps progressive delivery. */
+package io.sluice;
