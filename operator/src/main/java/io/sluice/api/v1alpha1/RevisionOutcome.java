@@ -1,0 +1,19 @@
+package io.sluice.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class RevisionOutcome {
+    @JsonPropertyDescription("Git commit.")
+    public String revision;
+
+    @JsonPropertyDescription("Why it ended, in CamelCase: e.g. AbortRequested, AnalysisFailed, ProgressDeadlineExceeded.")
+    public String reason;
+
+    @JsonPropertyDescription("Details, e.g. the metric, its value and the condition it breached.")
+    public String message;
+
+    @JsonPropertyDescription("When it ended (RFC 3339).")
+    public String time;
+}

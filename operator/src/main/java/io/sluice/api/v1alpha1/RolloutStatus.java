@@ -1,0 +1,74 @@
+package io.sluice.api.v1alpha1;
+
+import com.fasterxml.jackson.annotation.JsonClassDescription;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Min;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** All progress of a rollout. A restarted operator continues from here and from nothing else. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+@JsonClassDescription("Observed state and all progress of the rollout; a restarted operator continues from it.")
+public class RolloutStatus {
+    @JsonPropertyDescription("The metadata.generation this status was computed from.")
+    public Long observedGeneration;
+
+    @JsonPropertyDescription("Pending, Progressing, Paused, Healthy, Aborted or Degraded.")
+    public RolloutPhase phase;
+
+    @JsonPropertyDescription("One human-readable sentence on what is happening and why.")
+    public String message;
+
+    @JsonPropertyDescription("What was last read from the source.")
+    public SourceStatus source;
+
+    @JsonPropertyDescription("Git commit serving as stable.")
+    public String stableRevision;
+
+    @JsonPropertyDescription("Git commit running as canary, while one is in flight.")
+    public String canaryRevision;
+
+    @Min(0)
+    @JsonPropertyDescription("Index of the canary step in progress (0-based); equal to the number of steps once all "
+            + "are done.")
+    public Integer currentStepIndex;
+
+    @Min(0)
+    @Max(100)
+    @JsonPropertyDescription("Percentage of traffic currently routed to the canary, as last written and verified.")
+    public Integer canaryWeight;
+
+    @Min(0)
+    @Max(100)
+    @JsonPropertyDescription("Percentage of traffic currently routed to stable.")
+    public Integer stableWeight;
+
+    @JsonPropertyDescription("When the current pause began (RFC 3339).")
+    public String pauseStartTime;
+
+    @JsonPropertyDescription("The analysis of the current step, if it has one.")
+    public AnalysisRunReference stepAnalysis;
+
+    @JsonPropertyDescription("The background analysis of the rollout in flight, if it has one.")
+    public AnalysisRunReference backgroundAnalysis;
+
+    @JsonPropertyDescription("The last revision that was aborted or rolled back. It is not started again until a "
+            + "newer commit arrives or a retry is requested.")
+    public RevisionOutcome abortedRevision;
+
+    @JsonPropertyDescription("Ids of the last promote, abort and retry requests acted on.")
+    public HandledRequests handledRequests;
+
+    @JsonPropertyDescription("Conditions following the Kubernetes API conventions: SourceReady, ReferencesResolved, "
+            + "and more as delivery proceeds.")
+    public List<Condition> conditions = new ArrayList<>();
+
+    public Optional<Condition> condition(String type) {
+        return conditions == null ? Optional.empty()
+                : conditions.stream().filter(c -> type.equals(c.type)).findFirst();
+    }
+}

@@ -1,0 +1,221 @@
+package io.sluice.crd;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.cel.common.CelAbstractSyntaxTree;
+import dev.cel.common.CelValidationException;
+import dev.cel.common.types.SimpleType;
+import dev.cel.compiler.CelCompiler;
+import dev.cel.compiler.CelCompilerFactory;
+import dev.cel.extensions.CelExtensions;
+import dev.cel.parser.CelStandardMacro;
+import dev.cel.runtime.CelEvaluationException;
+import dev.cel.runtime.CelRuntime;
+import dev.cel.runtime.CelRuntimeFactory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Validates objects against a generated CRD the way an API server would: schema defaults first,
+ * then the OpenAPI constraints Sluice uses, then every {@code x-kubernetes-validations} CEL rule,
+ * evaluated with Google's CEL for Java. The mock API server evaluates none of this, so this is how
+ * the tests prove the CRDs' rules compile and accept and reject what they should.
+ */
+public final class CrdSchemaValidator {
+    private static final ObjectMapper YAML = new YAMLMapper();
+    private static final CelCompiler COMPILER = CelCompilerFactory.standardCelCompilerBuilder()
+            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .addLibraries(CelExtensions.strings())
+            .addVar("self", SimpleType.DYN)
+            .setResultType(SimpleType.BOOL)
+            .build();
+    private static final CelRuntime RUNTIME = CelRuntimeFactory.standardCelRuntimeBuilder()
+            .addLibraries(CelExtensions.strings())
+            .build();
+
+    /** A CEL rule of the schema, compiled. */
+    public record Rule(String path, String expression, String message, CelRuntime.Program program) {
+    }
+
+    private final Map<String, Object> schema;
+    private final Map<String, Rule> rulesByKey = new LinkedHashMap<>();
+
+    @SuppressWarnings("unchecked")
+    public CrdSchemaValidator(Path crdFile) throws IOException {
+        Map<String, Object> crd = YAML.readValue(crdFile.toFile(), Map.class);
+        Map<String, Object> spec = (Map<String, Object>) crd.get("spec");
+        Map<String, Object> version = ((List<Map<String, Object>>) spec.get("versions")).getFirst();
+        this.schema = (Map<String, Object>) ((Map<String, Object>) version.get("schema")).get("openAPIV3Schema");
+        compileRules(schema, "");
+    }
+
+    /** Every CEL rule in the schema; construction fails if any of them does not compile. */
+    public List<Rule> rules() {
+        return List.copyOf(rulesByKey.values());
+    }
+
+    /** Violations of the object (defaults applied first), as "path: message"; empty when valid. */
+    public List<String> validate(Map<String, Object> object) {
+        Object withDefaults = applyDefaults(schema, normalize(object));
+        List<String> violations = new ArrayList<>();
+        check(schema, withDefaults, "", violations);
+        return violations;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void compileRules(Map<String, Object> node, String path) {
+        for (Map<String, Object> validation : (List<Map<String, Object>>) node.getOrDefault("x-kubernetes-validations", List.of())) {
+            String expression = (String) validation.get("rule");
+            try {
+                CelAbstractSyntaxTree ast = COMPILER.compile(expression).getAst();
+                rulesByKey.put(path + "#" + expression,
+                        new Rule(path, expression, (String) validation.get("message"), RUNTIME.createProgram(ast)));
+            } catch (CelValidationException | CelEvaluationException e) {
+                throw new IllegalStateException("CEL rule at " + path + " does not compile: " + expression, e);
+            }
+        }
+        for (var property : properties(node).entrySet()) {
+            compileRules((Map<String, Object>) property.getValue(), path + "." + property.getKey());
+        }
+        if (node.get("items") instanceof Map<?, ?> items) {
+            compileRules((Map<String, Object>) items, path + "[]");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> properties(Map<String, Object> node) {
+        return (Map<String, Object>) node.getOrDefault("properties", Map.of());
+    }
+
+    @SuppressWarnings("unchecked")
+    private Object applyDefaults(Map<String, Object> node, Object value) {
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) map);
+            for (var property : properties(node).entrySet()) {
+                Map<String, Object> child = (Map<String, Object>) property.getValue();
+                if (!copy.containsKey(property.getKey()) && child.containsKey("default")) {
+                    copy.put(property.getKey(), normalize(child.get("default")));
+                }
+                if (copy.containsKey(property.getKey())) {
+                    copy.put(property.getKey(), applyDefaults(child, copy.get(property.getKey())));
+                }
+            }
+            return copy;
+        }
+        if (value instanceof List<?> list && node.get("items") instanceof Map<?, ?> items) {
+            return list.stream().map(v -> applyDefaults((Map<String, Object>) items, v)).toList();
+        }
+        return value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void check(Map<String, Object> node, Object value, String path, List<String> violations) {
+        String at = path.isEmpty() ? "<root>" : path;
+        if (!checkType(node, value)) {
+            violations.add(at + ": must be of type " + node.get("type"));
+            return;
+        }
+        if (value instanceof Map<?, ?> map) {
+            for (String required : (List<String>) node.getOrDefault("required", List.of())) {
+                if (!map.containsKey(required)) {
+                    violations.add(at + ": " + required + " is required");
+                }
+            }
+            Map<String, Object> props = properties(node);
+            for (var entry : ((Map<String, Object>) map).entrySet()) {
+                Map<String, Object> child = (Map<String, Object>) props.get(entry.getKey());
+                if (child != null) {
+                    check(child, entry.getValue(), path + "." + entry.getKey(), violations);
+                } else if (!props.isEmpty() && !Boolean.TRUE.equals(node.get("x-kubernetes-preserve-unknown-fields"))
+                        && !path.isEmpty()) {
+                    violations.add(at + ": unknown field " + entry.getKey());
+                }
+            }
+        }
+        if (value instanceof List<?> list) {
+            atLeast(node, "minItems", list.size(), at + ": must have at least %s items", violations);
+            atMost(node, "maxItems", list.size(), at + ": must have at most %s items", violations);
+            if (node.get("items") instanceof Map<?, ?> items) {
+                for (int i = 0; i < list.size(); i++) {
+                    check((Map<String, Object>) items, list.get(i), path + "[" + i + "]", violations);
+                }
+            }
+        }
+        if (value instanceof String s) {
+            atLeast(node, "minLength", s.length(), at + ": must be at least %s characters", violations);
+            atMost(node, "maxLength", s.length(), at + ": must be at most %s characters", violations);
+            if (node.get("pattern") instanceof String pattern && !java.util.regex.Pattern.compile(pattern).matcher(s).find()) {
+                violations.add(at + ": must match " + pattern);
+            }
+        }
+        if (value instanceof Number n) {
+            atLeast(node, "minimum", n.doubleValue(), at + ": must be >= %s", violations);
+            atMost(node, "maximum", n.doubleValue(), at + ": must be <= %s", violations);
+        }
+        if (node.get("enum") instanceof List<?> allowed && !allowed.contains(value)) {
+            violations.add(at + ": must be one of " + allowed);
+        }
+        for (Rule rule : rulesAt(path)) {
+            try {
+                if (!Boolean.TRUE.equals(rule.program().eval(Map.of("self", value)))) {
+                    violations.add(at + ": " + rule.message());
+                }
+            } catch (CelEvaluationException e) {
+                violations.add(at + ": rule failed to evaluate (" + rule.expression() + "): " + e.getMessage());
+            }
+        }
+    }
+
+    private List<Rule> rulesAt(String concretePath) {
+        String schemaPath = concretePath.replaceAll("\\[\\d+]", "[]");
+        return rulesByKey.values().stream().filter(r -> r.path().equals(schemaPath)).toList();
+    }
+
+    private static boolean checkType(Map<String, Object> node, Object value) {
+        return switch (String.valueOf(node.get("type"))) {
+            case "object" -> value instanceof Map;
+            case "array" -> value instanceof List;
+            case "string" -> value instanceof String;
+            case "integer" -> value instanceof Long;
+            case "number" -> value instanceof Number;
+            case "boolean" -> value instanceof Boolean;
+            default -> true;
+        };
+    }
+
+    private static void atLeast(Map<String, Object> node, String key, double actual, String message,
+            List<String> violations) {
+        if (node.get(key) instanceof Number limit && actual < limit.doubleValue()) {
+            violations.add(message.formatted(limit));
+        }
+    }
+
+    private static void atMost(Map<String, Object> node, String key, double actual, String message,
+            List<String> violations) {
+        if (node.get(key) instanceof Number limit && actual > limit.doubleValue()) {
+            violations.add(message.formatted(limit));
+        }
+    }
+
+    /** YAML and JSON give Integers; CEL and Kubernetes know only 64-bit ints. */
+    @SuppressWarnings("unchecked")
+    private static Object normalize(Object value) {
+        if (value instanceof Integer i) {
+            return i.longValue();
+        }
+        if (value instanceof Map<?, ?> map) {
+            Map<String, Object> copy = new LinkedHashMap<>();
+            ((Map<String, Object>) map).forEach((k, v) -> copy.put(k, normalize(v)));
+            return copy;
+        }
+        if (value instanceof List<?> list) {
+            return list.stream().map(CrdSchemaValidator::normalize).toList();
+        }
+        return value;
+    }
+}
