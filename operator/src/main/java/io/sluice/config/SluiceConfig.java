@@ -1,0 +1,32 @@
+package io.sluice.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Every operator setting, under the {@code sluice.} prefix (application.properties, env SLUICE_...). */
+@ConfigMapping(prefix = "sluice")
+public interface SluiceConfig {
+
+    Git git();
+
+    /** How soon a Rollout with a problem (missing reference, unreachable source) is checked again. */
+    @WithDefault("15s")
+    Duration retryInterval();
+
+    interface Git {
+        /** Where the shared Git mirrors live; one bare repository per URL. */
+        @WithDefault("${java.io.tmpdir}/sluice-git")
+        Path cacheDir();
+
+        /** Timeout of one network operation (connect, fetch) against a Git server. */
+        @WithDefault("30s")
+        Duration timeout();
+
+        /** A repository is fetched at most this often, however many Rollouts ask for it. */
+        @WithDefault("10s")
+        Duration minFetchInterval();
+    }
+}

@@ -1,0 +1,55 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutStatus;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.net.HttpURLConnection;
+import java.util.Objects;
+
+/**
+ * Writes a Rollout's status with a full update of the status subresource carrying the
+ * resourceVersion the decision was based on: a concurrent change makes it fail with 409 instead of
+ * being overwritten. Merge patch is not used (its array handling differs across API servers).
+ */
+@ApplicationScoped
+public class StatusWriter {
+    /** What happened to a status write. */
+    public enum Outcome { WRITTEN, UNCHANGED, CONFLICT }
+
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    private final KubernetesClient client;
+
+    public StatusWriter(KubernetesClient client) {
+        this.client = client;
+    }
+
+    public Outcome write(Rollout current, RolloutStatus next) {
+        if (Objects.equals(SERIALIZATION.asJson(current.getStatus()), SERIALIZATION.asJson(next))) {
+            return Outcome.UNCHANGED;
+        }
+        // A fresh object: the one from the informer cache is shared and must not be modified.
+        Rollout update = new Rollout();
+        update.setMetadata(new ObjectMetaBuilder()
+                .withName(current.getMetadata().getName())
+                .withNamespace(current.getMetadata().getNamespace())
+                .withResourceVersion(current.getMetadata().getResourceVersion())
+                .build());
+        update.setSpec(current.getSpec());
+        update.setStatus(next);
+        try {
+            client.resources(Rollout.class).inNamespace(current.getMetadata().getNamespace()).resource(update).updateStatus();
+            return Outcome.WRITTEN;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+                return Outcome.CONFLICT;
+            }
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,228 @@
+package io.sluice.source.jgit;
+
+import io.sluice.config.SluiceConfig;
+import io.sluice.source.GitRequest;
+import io.sluice.source.GitSnapshot;
+import io.sluice.source.GitSource;
+import io.sluice.source.SourceException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.jgit.api.Git;
+import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.lib.ObjectId;
+import org.eclipse.jgit.lib.Ref;
+import org.eclipse.jgit.lib.Repository;
+import org.eclipse.jgit.revwalk.RevCommit;
+import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.eclipse.jgit.treewalk.TreeWalk;
+import org.eclipse.jgit.treewalk.filter.PathFilter;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Pattern;
+
+/**
+ * Git over JGit, with one bare mirror per repository and credentials, shared by every Rollout
+ * that reads it. A mirror is fetched at most once per {@code minFetchInterval}; concurrent readers
+ * of the same mirror wait for one fetch instead of starting their own.
+ *
+ * <p>Mirrors are keyed by URL and credentials together, so a Rollout without credentials can never
+ * read what another tenant's credentials fetched.
+ */
+@ApplicationScoped
+public class JGitSource implements GitSource {
+    private static final Pattern COMMIT_ID = Pattern.compile("^[0-9a-f]{40}$");
+    private static final Pattern URL_USERINFO = Pattern.compile("(?<=://)[^/@\\s]+@");
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
+
+    private final Path cacheDir;
+    private final Duration timeout;
+    private final Duration minFetchInterval;
+    private final Clock clock;
+    private final Map<String, Mirror> mirrors = new ConcurrentHashMap<>();
+
+    public JGitSource(SluiceConfig config, Clock clock) {
+        this(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(), clock);
+    }
+
+    public JGitSource(Path cacheDir, Duration timeout, Duration minFetchInterval, Clock clock) {
+        this.cacheDir = cacheDir;
+        this.timeout = timeout;
+        this.minFetchInterval = minFetchInterval;
+        this.clock = clock;
+    }
+
+    private static final class Mirror {
+        final Path dir;
+        final ReentrantLock lock = new ReentrantLock();
+        Instant lastFetch;
+
+        Mirror(Path dir) {
+            this.dir = dir;
+        }
+    }
+
+    @Override
+    public GitSnapshot read(GitRequest request) throws SourceException {
+        Mirror mirror = mirrors.computeIfAbsent(mirrorKey(request), key -> new Mirror(cacheDir.resolve(key)));
+        mirror.lock.lock();
+        try (Git git = open(mirror)) {
+            Instant now = clock.instant();
+            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(minFetchInterval).isAfter(now);
+            if (!fresh || resolve(git.getRepository(), request.ref()) == null) {
+                fetch(git, request);
+                mirror.lastFetch = now;
+            }
+            return snapshot(git.getRepository(), request);
+        } catch (IOException e) {
+            throw new SourceException("GitCacheError", "cannot use the local Git mirror: " + redact(e.getMessage()), e);
+        } finally {
+            mirror.lock.unlock();
+        }
+    }
+
+    private Git open(Mirror mirror) throws IOException, SourceException {
+        if (Files.isDirectory(mirror.dir.resolve("objects"))) {
+            return Git.open(mirror.dir.toFile());
+        }
+        Files.createDirectories(mirror.dir);
+        try {
+            return Git.init().setBare(true).setDirectory(mirror.dir.toFile()).call();
+        } catch (GitAPIException e) {
+            throw new SourceException("GitCacheError", "cannot create a local Git mirror: " + redact(e.getMessage()), e);
+        }
+    }
+
+    private void fetch(Git git, GitRequest request) throws SourceException {
+        var fetch = git.fetch()
+                .setRemote(request.url())
+                .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                .setRemoveDeletedRefs(true)
+                .setTimeout((int) Math.max(1, timeout.toSeconds()));
+        request.credentials().ifPresent(c -> fetch.setCredentialsProvider(
+                new UsernamePasswordCredentialsProvider(c.username(), c.password())));
+        try {
+            fetch.call();
+        } catch (GitAPIException | RuntimeException e) {
+            throw new SourceException("GitUnreachable",
+                    "cannot fetch " + redact(request.url()) + ": " + redact(rootMessage(e)), e);
+        }
+    }
+
+    private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
+        Ref ref = resolve(repo, request.ref());
+        ObjectId commitId;
+        String resolvedRef;
+        if (ref != null) {
+            commitId = ref.getObjectId();
+            resolvedRef = ref.getName();
+        } else if (COMMIT_ID.matcher(request.ref()).matches() && repo.getObjectDatabase().has(ObjectId.fromString(request.ref()))) {
+            commitId = ObjectId.fromString(request.ref());
+            resolvedRef = request.ref();
+        } else {
+            throw new SourceException("RefNotFound", "ref '" + request.ref() + "' is neither a branch, a tag nor a "
+                    + "known commit of " + redact(request.url()));
+        }
+        try (RevWalk walk = new RevWalk(repo)) {
+            RevCommit commit = walk.parseCommit(commitId); // peels annotated tags
+            return new GitSnapshot(commit.getName(), resolvedRef, readFolder(repo, commit, request.path()));
+        }
+    }
+
+    private static Ref resolve(Repository repo, String ref) throws IOException {
+        for (String candidate : List.of(ref, "refs/heads/" + ref, "refs/tags/" + ref)) {
+            Ref found = candidate.startsWith("refs/") ? repo.exactRef(candidate) : null;
+            if (found != null) {
+                return found;
+            }
+        }
+        return null;
+    }
+
+    private static Map<String, String> readFolder(Repository repo, RevCommit commit, String path) throws IOException, SourceException {
+        String folder = normalizeFolder(path);
+        Map<String, String> files = new TreeMap<>();
+        try (TreeWalk walk = new TreeWalk(repo)) {
+            walk.addTree(commit.getTree());
+            walk.setRecursive(true);
+            if (!folder.isEmpty()) {
+                walk.setFilter(PathFilter.create(folder));
+            }
+            while (walk.next()) {
+                String file = walk.getPathString();
+                if (!(file.endsWith(".yaml") || file.endsWith(".yml"))) {
+                    continue;
+                }
+                var loader = repo.open(walk.getObjectId(0));
+                if (loader.getSize() > MAX_FILE_BYTES) {
+                    throw new SourceException("InvalidManifest", file + " is larger than 1 MiB");
+                }
+                String relative = folder.isEmpty() ? file : file.substring(folder.length() + 1);
+                files.put(relative, new String(loader.getBytes(), StandardCharsets.UTF_8));
+            }
+        }
+        if (!folder.isEmpty() && files.isEmpty() && !folderExists(repo, commit, folder)) {
+            throw new SourceException("PathNotFound", "path '" + folder + "' does not exist at commit "
+                    + commit.getName().substring(0, 12));
+        }
+        return files;
+    }
+
+    private static boolean folderExists(Repository repo, RevCommit commit, String folder) throws IOException {
+        try (TreeWalk walk = TreeWalk.forPath(repo, folder, commit.getTree())) {
+            return walk != null;
+        }
+    }
+
+    private static String normalizeFolder(String path) {
+        String p = path == null ? "" : path.strip();
+        while (p.startsWith("./")) {
+            p = p.substring(2);
+        }
+        p = p.replaceAll("^/+|/+$", "");
+        return p.equals(".") ? "" : p;
+    }
+
+    private static String mirrorKey(GitRequest request) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            digest.update(request.url().getBytes(StandardCharsets.UTF_8));
+            request.credentials().ifPresent(c -> {
+                digest.update((byte) 0);
+                digest.update(c.username().getBytes(StandardCharsets.UTF_8));
+                digest.update((byte) 0);
+                digest.update(c.password().getBytes(StandardCharsets.UTF_8));
+            });
+            return HexFormat.of().formatHex(digest.digest(), 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+    }
+
+    /** Strips user:password@ from anything URL-shaped, so credentials never reach status or logs. */
+    static String redact(String text) {
+        return text == null ? "" : URL_USERINFO.matcher(text).replaceAll("");
+    }
+}

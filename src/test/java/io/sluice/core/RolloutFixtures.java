@@ -1,0 +1,81 @@
+package io.sluice.core;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.sluice.api.v1alpha1.AnalysisTemplateRef;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.CanaryStrategy;
+import io.sluice.api.v1alpha1.GitSource;
+import io.sluice.api.v1alpha1.IstioTrafficRouting;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutAnalysis;
+import io.sluice.api.v1alpha1.RolloutSpec;
+import io.sluice.api.v1alpha1.Source;
+import io.sluice.api.v1alpha1.Strategy;
+import io.sluice.api.v1alpha1.TrafficRouting;
+import io.sluice.api.v1alpha1.VirtualServiceRef;
+import io.sluice.api.v1alpha1.WorkloadRef;
+
+import java.util.List;
+
+/** Rollouts for tests, built in code. */
+public final class RolloutFixtures {
+    private RolloutFixtures() {
+    }
+
+    /** A Rollout "checkout" in "shop" that weights route "primary" of VirtualService "checkout". */
+    public static Rollout checkout(String gitUrl) {
+        Rollout rollout = new Rollout();
+        rollout.setMetadata(new ObjectMetaBuilder().withName("checkout").withNamespace("shop").withGeneration(1L).build());
+        RolloutSpec spec = new RolloutSpec();
+        spec.source = new Source();
+        spec.source.git = new GitSource();
+        spec.source.git.url = gitUrl;
+        spec.source.git.path = "apps/checkout";
+        spec.workloadRef = new WorkloadRef();
+        spec.workloadRef.name = "checkout";
+        spec.strategy = new Strategy();
+        spec.strategy.canary = new CanaryStrategy();
+        spec.strategy.canary.trafficRouting = new TrafficRouting();
+        spec.strategy.canary.trafficRouting.istio = new IstioTrafficRouting();
+        spec.strategy.canary.trafficRouting.istio.virtualService = new VirtualServiceRef();
+        spec.strategy.canary.trafficRouting.istio.virtualService.name = "checkout";
+        spec.strategy.canary.trafficRouting.istio.virtualService.routes = List.of("primary");
+        RolloutAnalysis analysis = new RolloutAnalysis();
+        analysis.templates = List.of(new AnalysisTemplateRef("http-slo", false));
+        CanaryStep analysisStep = new CanaryStep();
+        analysisStep.analysis = analysis;
+        spec.strategy.canary.steps = List.of(CanaryStep.weight(10), analysisStep, CanaryStep.weight(50));
+        rollout.setSpec(spec);
+        return rollout;
+    }
+
+    /** The manifests of the checkout app as Git holds them. */
+    public static java.util.Map<String, String> checkoutManifests() {
+        return java.util.Map.of(
+                "deployment.yaml", """
+                        apiVersion: apps/v1
+                        kind: Deployment
+                        metadata: {name: checkout}
+                        spec:
+                          selector: {matchLabels: {app: checkout}}
+                          template:
+                            metadata: {labels: {app: checkout}}
+                            spec: {containers: [{name: app, image: "checkout:1.0"}]}
+                        """,
+                "network.yaml", """
+                        apiVersion: v1
+                        kind: Service
+                        metadata: {name: checkout}
+                        spec: {selector: {app: checkout}, ports: [{port: 80}]}
+                        ---
+                        apiVersion: networking.istio.io/v1
+                        kind: VirtualService
+                        metadata: {name: checkout}
+                        spec:
+                          hosts: [checkout]
+                          http:
+                          - name: primary
+                            route: [{destination: {host: checkout}}]
+                        """);
+    }
+}
