@@ -13,13 +13,15 @@ sluice_find_jdk() {
     [ -n "$r" ] && [ "$r" -ge 21 ] && return 0
   fi
   best="" best_r=0
+  # callers may run with globbing off (mvnw uses set -f); restore their setting afterwards
+  case $- in *f*) had_noglob=1 ;; *) had_noglob=0 ;; esac
   set +f
   for d in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
     [ -d "$d" ] || continue
     r=$(sluice_java_release "$d")
     if [ -n "$r" ] && [ "$r" -ge 21 ] && [ "$r" -gt "$best_r" ]; then best=$d best_r=$r; fi
   done
-  set -f
+  [ "$had_noglob" = 1 ] && set -f
   if [ -z "$best" ]; then
     echo "Sluice needs a JDK of release 21 or newer; none found (JAVA_HOME=${JAVA_HOME-unset})." >&2
     echo "Install one (for example 'apt-get install openjdk-21-jdk') or set JAVA_HOME to it." >&2
