@@ -142,6 +142,23 @@ class GitFixtureIT {
     }
 
     @Test
+    void aRepositoryInItsOwnDirectoryCanBeServedAndIsDeletedOnClose() throws Exception {
+        Path ownDir;
+        try (GitRepoFixture own = GitRepoFixture.create();
+                GitDaemonFixture ownDaemon = GitDaemonFixture.serve(own.baseDir())) {
+            ownDir = own.baseDir();
+            String commit = own.commit("first", Map.of(DEPLOYMENT, DEPLOYMENT_V1));
+
+            assertThat(ownDaemon.url(own)).endsWith("/repo.git");
+            try (Git clone = cloneOf(ownDaemon.url(own))) {
+                assertThat(clone.getRepository().resolve("HEAD").name()).isEqualTo(commit);
+                assertThat(clone.getRepository().getBranch()).isEqualTo(GitRepoFixture.DEFAULT_BRANCH);
+            }
+        }
+        assertThat(ownDir).doesNotExist();
+    }
+
+    @Test
     void closingLeavesNoProcessNoListenerAndNoFiles() throws Exception {
         GitDaemonFixture ownDaemon = GitDaemonFixture.start();
         GitRepoFixture ownRepo = GitRepoFixture.createIn(ownDaemon.baseDir(), "apps", "main");
@@ -161,7 +178,8 @@ class GitFixtureIT {
     }
 
     private Git cloneOf(String url) throws GitAPIException, IOException {
-        return Git.cloneRepository().setURI(url).setDirectory(Files.createTempDirectory(clones, "clone-").toFile()).call();
+        Path directory = Files.createTempDirectory(clones, "clone-");
+        return Git.cloneRepository().setURI(url).setDirectory(directory.toFile()).call();
     }
 
     /** The checked-out files by repository path, without {@code .git}. */
