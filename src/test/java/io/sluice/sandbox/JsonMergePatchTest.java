@@ -33,7 +33,8 @@ class JsonMergePatchTest {
             {}                    | {"a":{"bb":{"ccc":null}}}   | {"a":{"bb":{}}}
             """)
     void followsTheRfcExamples(String target, String patch, String expected) throws Exception {
-        assertThat(JsonMergePatch.apply(JSON.readTree(target), JSON.readTree(patch))).isEqualTo(JSON.readTree(expected));
+        assertThat(JsonMergePatch.apply(JSON.readTree(target), JSON.readTree(patch)))
+                .isEqualTo(JSON.readTree(expected));
     }
 
     @Test

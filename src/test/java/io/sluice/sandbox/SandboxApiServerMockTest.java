@@ -232,7 +232,8 @@ class SandboxApiServerMockTest {
     void installCrdsInstallsEveryYamlFileOfADirectory(@TempDir Path crds) throws IOException {
         String widgetCrd = readResource(WIDGET_CRD);
         Files.writeString(crds.resolve("widgets.yaml"), widgetCrd);
-        Files.writeString(crds.resolve("gadgets.yml"), widgetCrd.replace("widget", "gadget").replace("Widget", "Gadget"));
+        Files.writeString(crds.resolve("gadgets.yml"),
+                widgetCrd.replace("widget", "gadget").replace("Widget", "Gadget"));
         Files.writeString(crds.resolve("README.md"), "not a CRD");
 
         try (SandboxApiServer other = SandboxApiServer.start()) {

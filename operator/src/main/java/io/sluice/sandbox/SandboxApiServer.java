@@ -89,7 +89,10 @@ public final class SandboxApiServer implements AutoCloseable {
         return installCrd(yaml, "the given stream");
     }
 
-    /** {@link #installCrd(InputStream) Installs} every {@code *.yaml} and {@code *.yml} file in {@code dir}, by name. */
+    /**
+     * {@link #installCrd(InputStream) Installs} the {@code *.yaml} and {@code *.yml} files of {@code dir}
+     * in name order.
+     */
     public List<CustomResourceDefinition> installCrds(Path dir) {
         List<CustomResourceDefinition> installed = new ArrayList<>();
         try (Stream<Path> entries = Files.list(dir)) {
@@ -119,7 +122,8 @@ public final class SandboxApiServer implements AutoCloseable {
     }
 
     private CustomResourceDefinition installCrd(InputStream yaml, String source) {
-        CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(yaml, CustomResourceDefinition.class);
+        CustomResourceDefinition crd =
+                client.getKubernetesSerialization().unmarshal(yaml, CustomResourceDefinition.class);
         if (crd == null || !CRD_API_VERSION.equals(crd.getApiVersion()) || !CRD_KIND.equals(crd.getKind())) {
             throw new IllegalArgumentException(source + " does not hold an " + CRD_API_VERSION + " " + CRD_KIND);
         }
