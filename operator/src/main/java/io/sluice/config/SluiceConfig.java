@@ -12,9 +12,17 @@ public interface SluiceConfig {
 
     Git git();
 
+    Project project();
+
     /** How soon a Rollout with a problem (missing reference, unreachable source) is checked again. */
     @WithDefault("15s")
     Duration retryInterval();
+
+    interface Project {
+        /** The Sluice source checkout; `sluice run` in sandbox mode finds crds/ and examples/ there. */
+        @WithDefault(".")
+        Path dir();
+    }
 
     interface Git {
         /** Where the shared Git mirrors live; one bare repository per URL. */

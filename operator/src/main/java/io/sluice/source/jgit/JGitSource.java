@@ -6,6 +6,7 @@ import io.sluice.source.GitSnapshot;
 import io.sluice.source.GitSource;
 import io.sluice.source.SourceException;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.ObjectId;
@@ -55,6 +56,7 @@ public class JGitSource implements GitSource {
     private final Clock clock;
     private final Map<String, Mirror> mirrors = new ConcurrentHashMap<>();
 
+    @Inject
     public JGitSource(SluiceConfig config, Clock clock) {
         this(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(), clock);
     }

@@ -1,0 +1,50 @@
+package io.sluice.testing.kube;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+
+/**
+ * Runs the operator under {@code @QuarkusTest} against the mock API: starts the sandbox API with the
+ * project's CRDs installed before Quarkus starts, and points the operator's Kubernetes client (and
+ * its Git mirror cache) at test-owned places. The mock is the one stand-in: no API server binary
+ * can run on these machines.
+ */
+public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
+    private MockKubeApi api;
+    private Path gitCache;
+
+    @Override
+    public Map<String, String> start() {
+        api = MockKubeApi.start();
+        try {
+            gitCache = Files.createTempDirectory("sluice-test-git-cache");
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return Map.of(
+                "quarkus.kubernetes-client.api-server-url", api.server().url(),
+                "quarkus.kubernetes-client.namespace", "default",
+                "sluice.git.cache-dir", gitCache.toString(),
+                "sluice.git.min-fetch-interval", "0s",
+                "sluice.retry-interval", "1s");
+    }
+
+    @Override
+    public void stop() {
+        if (api != null) {
+            api.close();
+        }
+        if (gitCache != null) {
+            try (var files = Files.walk(gitCache)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // best effort: a temp dir
+            }
+        }
+    }
+}
