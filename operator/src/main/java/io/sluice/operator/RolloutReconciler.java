@@ -110,11 +110,20 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             LOG.debugf("status of %s/%s changed meanwhile; reconciling again", namespace, rollout.getMetadata().getName());
             return UpdateControl.<Rollout>noUpdate().rescheduleAfter(CONFLICT_RETRY);
         }
+        if (written == StatusWriter.Outcome.WRITTEN && phaseOrMessageChanged(rollout, plan.status())) {
+            LOG.infof("Rollout %s/%s: %s: %s", namespace, rollout.getMetadata().getName(), plan.status().phase,
+                    plan.status().message);
+        }
         events.record(rollout, plan.events());
         boolean healthy = source.problem().isEmpty() && referenceProblems.isEmpty();
         return UpdateControl.<Rollout>noUpdate().rescheduleAfter(healthy
                 ? Durations.parse(rollout.getSpec().source.git.intervalOrDefault())
                 : config.retryInterval());
+    }
+
+    private static boolean phaseOrMessageChanged(Rollout before, io.sluice.api.v1alpha1.RolloutStatus after) {
+        return before.getStatus() == null || before.getStatus().phase != after.phase
+                || !java.util.Objects.equals(before.getStatus().message, after.message);
     }
 
     /** Names of referenced templates that do not exist, e.g. "http-slo" or "cluster/shared-slo". */
