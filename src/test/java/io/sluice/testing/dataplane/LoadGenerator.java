@@ -1,5 +1,7 @@
 package io.sluice.testing.dataplane;
 
+import static org.awaitility.Awaitility.await;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -81,6 +83,15 @@ public final class LoadGenerator implements AutoCloseable {
     /** Whether sending has stopped (by a bound or {@link #stop()}) and every request is answered or failed. */
     public boolean isFinished() {
         return sendingDone.isDone() && inFlight.isEmpty();
+    }
+
+    /** Waits until the run has ended by one of its bounds, and returns its final counts. */
+    public LoadStats awaitFinished() {
+        await("load run on " + target + " finished")
+                .atMost(maxDuration.plus(REQUEST_TIMEOUT).plusSeconds(5))
+                .pollInterval(Duration.ofMillis(50))
+                .until(this::isFinished);
+        return stats();
     }
 
     /** Counts so far; final once {@link #isFinished()}. */
