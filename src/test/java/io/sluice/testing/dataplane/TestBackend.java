@@ -37,9 +37,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class TestBackend implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
 
     static {
-        // The JDK server writes headers and body separately; with Nagle's algorithm on, the body waits
-        // for the peer's delayed ACK (~40 ms) and every response looks slow. Read once, when the
-        // server implementation is first used.
+        // TCP_NODELAY on accepted connections: with Nagle's algorithm a small write can wait ~40 ms
+        // for the peer's delayed ACK (seen with Python test backends), which would show up as
+        // latency. The JDK reads this once, when its server implementation is first used.
         System.setProperty("sun.net.httpserver.nodelay", "true");
     }
 
