@@ -4,6 +4,7 @@ import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 import io.sluice.sandbox.ClusterTarget;
 import io.sluice.sandbox.SandboxApiServer;
+import io.sluice.sandbox.SandboxClientProperties;
 import io.sluice.sandbox.SandboxSeed;
 import org.jboss.logging.Logger;
 
@@ -46,8 +47,7 @@ public class SluiceMain {
                     + "pods run, nothing is persisted. Seeded Rollout shop/%s from examples/checkout, reading Git "
                     + "repository %s at %s.", sandbox.url(), seeded.rollout().getMetadata().getName(), seeded.gitUrl(),
                     seeded.revision().substring(0, 12));
-            System.setProperty("quarkus.kubernetes-client.api-server-url", sandbox.url());
-            System.setProperty("quarkus.kubernetes-client.namespace", "default");
+            SandboxClientProperties.pointAt(sandbox.url());
             Quarkus.run(args);
         } finally {
             try (var files = Files.walk(workDir)) {

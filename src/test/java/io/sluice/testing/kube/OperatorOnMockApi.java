@@ -1,6 +1,7 @@
 package io.sluice.testing.kube;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.sluice.sandbox.SandboxClientProperties;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,9 +27,8 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+        SandboxClientProperties.pointAt(api.server().url());
         return Map.of(
-                "quarkus.kubernetes-client.api-server-url", api.server().url(),
-                "quarkus.kubernetes-client.namespace", "default",
                 "sluice.git.cache-dir", gitCache.toString(),
                 "sluice.git.min-fetch-interval", "0s",
                 "sluice.retry-interval", "1s");
@@ -36,6 +36,7 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        SandboxClientProperties.clear();
         if (api != null) {
             api.close();
         }
