@@ -50,6 +50,17 @@ public class RolloutStatus {
     @JsonPropertyDescription("When the current pause began (RFC 3339).")
     public String pauseStartTime;
 
+    @JsonPropertyDescription("When the current step, or the wait for a version to become available, began "
+            + "(RFC 3339); progressDeadlineSeconds counts from here.")
+    public String stepStartTime;
+
+    @JsonPropertyDescription("Git commit whose objects (everything but the workload) were last applied.")
+    public String appliedRevision;
+
+    @JsonPropertyDescription("Objects Sluice applied from Git, as group/version/Kind/name; those that disappear "
+            + "from Git are deleted (and only those).")
+    public List<String> inventory;
+
     @JsonPropertyDescription("The analysis of the current step, if it has one.")
     public AnalysisRunReference stepAnalysis;
 

@@ -1,0 +1,25 @@
+package io.sluice.core.delivery;
+
+/** What the reconciler must do, in order, before the planned status may be written. */
+public sealed interface Action {
+
+    /** Apply every object of the revision except the workload, and prune what left Git. */
+    record ApplyObjects(String revision) implements Action {
+    }
+
+    /** Run the revision's workload as stable: from Git (first revision) or copied from the canary (promotion). */
+    record DeployStable(String revision, boolean fromCanary) implements Action {
+    }
+
+    /** Run the revision's workload as canary. */
+    record DeployCanary(String revision) implements Action {
+    }
+
+    /** Scale the canary down to zero replicas. */
+    record ScaleDownCanary() implements Action {
+    }
+
+    /** Route this percentage to the canary and the rest to stable; verified by reading back. */
+    record SetCanaryWeight(int weight) implements Action {
+    }
+}

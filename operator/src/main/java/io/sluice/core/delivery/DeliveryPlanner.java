@@ -1,0 +1,462 @@
+package io.sluice.core.delivery;
+
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.Defaults;
+import io.sluice.api.v1alpha1.HandledRequests;
+import io.sluice.api.v1alpha1.RevisionOutcome;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.api.v1alpha1.RolloutSpec;
+import io.sluice.api.v1alpha1.RolloutStatus;
+import io.sluice.core.Durations;
+import io.sluice.core.RolloutEvent;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static io.sluice.core.ValidationPlanner.shortRevision;
+
+/**
+ * The canary state machine, as a pure function of (spec, status, observation). One call makes at
+ * most one transition and says what to do for it; the reconciler performs the actions and, only if
+ * all succeed, writes the returned status. Everything the machine needs to resume lives in the
+ * status, so a restarted operator continues exactly where the last one stopped.
+ *
+ * <p>Safety rules kept here: traffic goes to a canary only while it has available pods; on abort
+ * the weight goes to 0 before anything else; stable is replaced only by promotion, and traffic
+ * leaves the canary only after the promoted stable is available.
+ */
+public final class DeliveryPlanner {
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    /** After a transition, look again at once to take the next one. */
+    static final Duration NEXT = Duration.ofMillis(100);
+
+    private final Duration timerResolution;
+
+    /**
+     * @param timerResolution the longest the planner waits between two looks while a timer runs
+     *                        (pauses, deadlines), so a changed clock is noticed within it
+     */
+    public DeliveryPlanner(Duration timerResolution) {
+        this.timerResolution = timerResolution;
+    }
+
+    public DeliveryPlan plan(RolloutSpec spec, RolloutStatus current, Observation observed) {
+        return new Pass(spec, SERIALIZATION.clone(current), observed).run();
+    }
+
+    /** One planning pass over a private copy of the status. */
+    private final class Pass {
+        final RolloutSpec spec;
+        final RolloutStatus s;
+        final Observation o;
+        final Instant now;
+        final List<CanaryStep> steps;
+        final List<Action> actions = new ArrayList<>();
+        final List<RolloutEvent> events = new ArrayList<>();
+        Optional<Duration> requeue = Optional.empty();
+
+        Pass(RolloutSpec spec, RolloutStatus status, Observation observed) {
+            this.spec = spec;
+            this.s = status;
+            this.o = observed;
+            this.now = observed.now();
+            this.steps = spec.strategy.canary.steps == null ? List.of() : spec.strategy.canary.steps;
+            if (s.handledRequests == null) {
+                s.handledRequests = new HandledRequests();
+            }
+        }
+
+        DeliveryPlan run() {
+            decide();
+            if (s.canaryWeight == null) {
+                s.canaryWeight = 0;
+            }
+            s.stableWeight = 100 - s.canaryWeight;
+            return new DeliveryPlan(List.copyOf(actions), s, List.copyOf(events), requeue);
+        }
+
+        private void decide() {
+            if (handleAbortRequest() || handleRetryRequest() || ignorePromoteWithoutCanary()) {
+                return;
+            }
+            if (spec.pauseRequested()) {
+                s.phase = RolloutPhase.Paused;
+                s.message = "paused by spec.paused; resume to continue";
+                return;
+            }
+            if (s.stableRevision == null) {
+                deployFirstRevision();
+                return;
+            }
+            if (isAborted()) {
+                if (!startNewerRevision()) {
+                    holdAborted();
+                }
+                return;
+            }
+            if (startNewerRevision()) {
+                return;
+            }
+            if (s.canaryRevision != null) {
+                advanceCanary();
+                return;
+            }
+            steady();
+        }
+
+        // ---- requests from people -------------------------------------------------------------
+
+        private boolean handleAbortRequest() {
+            if (spec.abort == null || spec.abort.id.equals(s.handledRequests.abort)) {
+                return false;
+            }
+            s.handledRequests.abort = spec.abort.id;
+            if (s.canaryRevision == null || isAborted()) {
+                events.add(RolloutEvent.normal("AbortIgnored", "abort requested, but no canary is in flight"));
+                requeue = Optional.of(NEXT);
+                return true;
+            }
+            abort("AbortRequested", "aborted by request");
+            return true;
+        }
+
+        private boolean handleRetryRequest() {
+            if (spec.retry == null || spec.retry.id.equals(s.handledRequests.retry)) {
+                return false;
+            }
+            s.handledRequests.retry = spec.retry.id;
+            if (!isAborted()) {
+                events.add(RolloutEvent.normal("RetryIgnored", "retry requested, but nothing was aborted"));
+                requeue = Optional.of(NEXT);
+                return true;
+            }
+            String revision = s.abortedRevision.revision;
+            s.abortedRevision = null;
+            startCanary(revision, "RetryStarted", "retrying revision " + shortRevision(revision) + " from the first step");
+            return true;
+        }
+
+        /** A promote request with no canary to promote is consumed, so it cannot skip a step of a later canary. */
+        private boolean ignorePromoteWithoutCanary() {
+            if (s.canaryRevision != null && !isAborted()) {
+                return false;
+            }
+            if (takePromoteRequest().isEmpty()) {
+                return false;
+            }
+            events.add(RolloutEvent.normal("PromoteIgnored", "promote requested, but no canary is in flight"));
+            requeue = Optional.of(NEXT);
+            return true;
+        }
+
+        /** A pending promote request, consumed: true for full promotion, false for one step, empty for none. */
+        private Optional<Boolean> takePromoteRequest() {
+            if (spec.promote == null || spec.promote.id.equals(s.handledRequests.promote)) {
+                return Optional.empty();
+            }
+            s.handledRequests.promote = spec.promote.id;
+            return Optional.of(Boolean.TRUE.equals(spec.promote.full));
+        }
+
+        // ---- first revision ----------------------------------------------------------------------
+
+        private void deployFirstRevision() {
+            if (o.desired().isEmpty()) {
+                s.phase = RolloutPhase.Pending;
+                s.message = "waiting for a usable revision from the source";
+                return;
+            }
+            String revision = o.desired().get().revision();
+            if (!o.stable().runs(revision)) {
+                actions.add(new Action.ApplyObjects(revision));
+                actions.add(new Action.DeployStable(revision, false));
+                s.appliedRevision = revision;
+                s.stepStartTime = now.toString();
+                s.canaryWeight = 0;
+                s.phase = RolloutPhase.Progressing;
+                s.message = "deploying the first revision " + shortRevision(revision) + " as stable";
+                events.add(RolloutEvent.normal("DeployingStable", s.message));
+                requeue = Optional.of(NEXT);
+                return;
+            }
+            if (!o.stable().available()) {
+                waitForAvailability("stable", o.stable(), () -> {
+                    s.phase = RolloutPhase.Degraded;
+                    s.message = "the first revision " + shortRevision(revision) + " did not become available within "
+                            + spec.progressDeadlineSecondsOrDefault() + "s";
+                });
+                return;
+            }
+            s.stableRevision = revision;
+            s.stepStartTime = null;
+            s.phase = RolloutPhase.Healthy;
+            s.message = "revision " + shortRevision(revision) + " is stable and serves all traffic";
+            events.add(RolloutEvent.normal("StableAvailable", s.message));
+        }
+
+        // ---- starting canaries -----------------------------------------------------------------
+
+        /** Starts a canary for a revision newer than what runs; true if it did something. */
+        private boolean startNewerRevision() {
+            if (o.desired().isEmpty()) {
+                return false;
+            }
+            var desired = o.desired().get();
+            String revision = desired.revision();
+            if (revision.equals(s.stableRevision) || revision.equals(s.canaryRevision)) {
+                return false;
+            }
+            boolean inFlight = s.canaryRevision != null && !isAborted();
+            if (!inFlight && desired.templateHash() != null && desired.templateHash().equals(o.stable().templateHash())) {
+                // Only objects other than the workload changed: no canary needed.
+                actions.add(new Action.ApplyObjects(revision));
+                s.appliedRevision = revision;
+                s.stableRevision = revision;
+                s.abortedRevision = null;
+                s.canaryRevision = null;
+                s.phase = RolloutPhase.Healthy;
+                s.message = "revision " + shortRevision(revision) + " applied; its workload is unchanged, so no canary";
+                events.add(RolloutEvent.normal("Applied", s.message));
+                return true;
+            }
+            if (inFlight) {
+                if (s.canaryWeight != null && s.canaryWeight > 0) {
+                    actions.add(new Action.SetCanaryWeight(0));
+                }
+                startCanary(revision, "CanarySuperseded", "revision " + shortRevision(revision) + " supersedes canary "
+                        + shortRevision(s.canaryRevision) + "; restarting from the first step");
+            } else {
+                s.abortedRevision = null;
+                startCanary(revision, "CanaryStarted", "revision " + shortRevision(revision) + " started as canary");
+            }
+            return true;
+        }
+
+        private void startCanary(String revision, String reason, String message) {
+            actions.add(new Action.ApplyObjects(revision));
+            actions.add(new Action.DeployCanary(revision));
+            s.appliedRevision = revision;
+            s.canaryRevision = revision;
+            s.currentStepIndex = 0;
+            s.canaryWeight = 0;
+            s.pauseStartTime = null;
+            s.stepStartTime = now.toString();
+            s.phase = RolloutPhase.Progressing;
+            s.message = message;
+            events.add(RolloutEvent.normal(reason, message));
+            requeue = Optional.of(NEXT);
+        }
+
+        // ---- a canary in flight ------------------------------------------------------------------
+
+        private void advanceCanary() {
+            if (!o.canary().available()) {
+                if (s.canaryWeight != null && s.canaryWeight > 0 && o.canary().availableReplicas() == 0) {
+                    abort("CanaryUnavailable", "the canary has no available pods while receiving traffic");
+                    return;
+                }
+                if (s.currentStepIndex < steps.size() || !o.stable().runs(s.canaryRevision)) {
+                    waitForAvailability("canary", o.canary(),
+                            () -> abort("ProgressDeadlineExceeded", "the canary did not become available within "
+                                    + spec.progressDeadlineSecondsOrDefault() + "s"));
+                    return;
+                }
+            }
+            Optional<Boolean> promote = takePromoteRequest();
+            if (promote.isPresent()) {
+                int from = s.currentStepIndex;
+                s.currentStepIndex = promote.get() ? steps.size() : Math.min(from + 1, steps.size());
+                s.pauseStartTime = null;
+                s.stepStartTime = now.toString();
+                s.phase = RolloutPhase.Progressing;
+                s.message = promote.get() ? "promoted in full: skipping the remaining steps"
+                        : "promoted past step " + (from + 1) + " of " + steps.size();
+                events.add(RolloutEvent.normal(promote.get() ? "PromotedFull" : "Promoted", s.message));
+                requeue = Optional.of(NEXT);
+                return;
+            }
+            if (s.currentStepIndex < steps.size()) {
+                runStep(steps.get(s.currentStepIndex));
+            } else {
+                promoteCanary();
+            }
+        }
+
+        private void runStep(CanaryStep step) {
+            int index = s.currentStepIndex;
+            String of = " (step " + (index + 1) + " of " + steps.size() + ")";
+            if (step.setWeight != null) {
+                actions.add(new Action.SetCanaryWeight(step.setWeight));
+                s.canaryWeight = step.setWeight;
+                completeStep("WeightSet", "canary weight set to " + step.setWeight + "%" + of);
+            } else if (step.pause != null && step.pause.duration != null) {
+                Duration duration = Durations.parse(step.pause.duration);
+                if (s.pauseStartTime == null) {
+                    s.pauseStartTime = now.toString();
+                    s.phase = RolloutPhase.Progressing;
+                    s.message = "pausing for " + step.pause.duration + of;
+                    events.add(RolloutEvent.normal("PauseStarted", s.message));
+                    requeue = Optional.of(min(duration, timerResolution));
+                    return;
+                }
+                Instant end = Instant.parse(s.pauseStartTime).plus(duration);
+                if (now.isBefore(end)) {
+                    s.phase = RolloutPhase.Progressing;
+                    s.message = "pausing until " + end + of;
+                    requeue = Optional.of(min(Duration.between(now, end), timerResolution));
+                    return;
+                }
+                s.pauseStartTime = null;
+                completeStep("PauseEnded", "pause of " + step.pause.duration + " ended" + of);
+            } else if (step.pause != null) {
+                if (s.pauseStartTime == null) {
+                    s.pauseStartTime = now.toString();
+                    events.add(RolloutEvent.normal("PauseStarted", "waiting for promotion" + of));
+                }
+                s.phase = RolloutPhase.Paused;
+                s.message = "waiting for `kubectl sluice promote`" + of;
+            } else {
+                // Analysis runs arrive with the analysis engine; until then a person decides.
+                if (s.pauseStartTime == null) {
+                    s.pauseStartTime = now.toString();
+                    events.add(RolloutEvent.normal("PauseStarted", "analysis steps are not run yet; waiting for "
+                            + "promotion" + of));
+                }
+                s.phase = RolloutPhase.Paused;
+                s.message = "analysis steps are not run yet: promote to continue, or abort" + of;
+            }
+        }
+
+        private void completeStep(String reason, String message) {
+            s.currentStepIndex = s.currentStepIndex + 1;
+            s.stepStartTime = now.toString();
+            s.phase = RolloutPhase.Progressing;
+            s.message = message;
+            events.add(RolloutEvent.normal(reason, message));
+            requeue = Optional.of(NEXT);
+        }
+
+        /** Stable takes the canary's spec, becomes available, takes all traffic back; then the canary goes. */
+        private void promoteCanary() {
+            String revision = s.canaryRevision;
+            if (!o.stable().runs(revision)) {
+                actions.add(new Action.DeployStable(revision, true));
+                s.stepStartTime = now.toString();
+                s.phase = RolloutPhase.Progressing;
+                s.message = "promoting " + shortRevision(revision) + ": updating stable";
+                events.add(RolloutEvent.normal("PromotionStarted", s.message));
+                requeue = Optional.of(NEXT);
+                return;
+            }
+            if (!o.stable().available()) {
+                waitForAvailability("stable", o.stable(), () -> {
+                    s.phase = RolloutPhase.Degraded;
+                    s.message = "promoting " + shortRevision(revision) + ": stable did not become available within "
+                            + spec.progressDeadlineSecondsOrDefault() + "s; traffic stays as it is";
+                });
+                return;
+            }
+            if (s.canaryWeight != null && s.canaryWeight > 0) {
+                actions.add(new Action.SetCanaryWeight(0));
+                s.canaryWeight = 0;
+                s.phase = RolloutPhase.Progressing;
+                s.message = "promoting " + shortRevision(revision) + ": stable serves all traffic";
+                events.add(RolloutEvent.normal("TrafficToStable", s.message));
+                requeue = Optional.of(NEXT);
+                return;
+            }
+            actions.add(new Action.ScaleDownCanary());
+            s.stableRevision = revision;
+            s.canaryRevision = null;
+            s.currentStepIndex = null;
+            s.pauseStartTime = null;
+            s.stepStartTime = null;
+            s.phase = RolloutPhase.Healthy;
+            s.message = "revision " + shortRevision(revision) + " promoted; it is stable and serves all traffic";
+            events.add(RolloutEvent.normal("Promoted", s.message));
+        }
+
+        // ---- abort -------------------------------------------------------------------------------
+
+        private boolean isAborted() {
+            return s.abortedRevision != null && s.abortedRevision.revision != null
+                    && s.abortedRevision.revision.equals(s.canaryRevision);
+        }
+
+        private void abort(String reason, String message) {
+            actions.add(new Action.SetCanaryWeight(0));
+            s.canaryWeight = 0;
+            s.pauseStartTime = null;
+            s.abortedRevision = new RevisionOutcome();
+            s.abortedRevision.revision = s.canaryRevision;
+            s.abortedRevision.reason = reason;
+            s.abortedRevision.message = message;
+            s.abortedRevision.time = now.toString();
+            s.phase = RolloutPhase.Aborted;
+            s.message = "canary " + shortRevision(s.canaryRevision) + " aborted: " + message + "; stable serves all traffic";
+            events.add(RolloutEvent.warning(reason, s.message));
+            requeue = Optional.of(NEXT);
+        }
+
+        /** After an abort: stable serves everything; the canary's pods go after the configured delay. */
+        private void holdAborted() {
+            s.phase = RolloutPhase.Aborted;
+            s.message = "canary " + shortRevision(s.canaryRevision) + " aborted (" + s.abortedRevision.reason + "): "
+                    + s.abortedRevision.message + "; stable serves all traffic; it is not retried until a newer "
+                    + "commit or a retry request";
+            if (o.canary().exists() && o.canary().replicas() > 0) {
+                Instant scaleDownAt = Instant.parse(s.abortedRevision.time).plusSeconds(abortScaleDownDelaySeconds());
+                if (now.isBefore(scaleDownAt)) {
+                    requeue = Optional.of(min(Duration.between(now, scaleDownAt), timerResolution));
+                } else {
+                    actions.add(new Action.ScaleDownCanary());
+                    events.add(RolloutEvent.normal("CanaryScaledDown", "aborted canary " + shortRevision(s.canaryRevision)
+                            + " scaled down"));
+                }
+            }
+        }
+
+        private int abortScaleDownDelaySeconds() {
+            Integer delay = spec.strategy.canary.abortScaleDownDelaySeconds;
+            return delay != null ? delay : Defaults.ABORT_SCALE_DOWN_DELAY_SECONDS;
+        }
+
+        // ---- steady state ------------------------------------------------------------------------
+
+        private void steady() {
+            s.phase = RolloutPhase.Healthy;
+            s.currentStepIndex = null;
+            s.message = "revision " + shortRevision(s.stableRevision) + " is stable and serves all traffic";
+            if (o.canary().exists() && o.canary().replicas() > 0) {
+                actions.add(new Action.ScaleDownCanary());
+            }
+        }
+
+        /** Waits for a Deployment, running {@code onDeadline} once progressDeadlineSeconds have passed. */
+        private void waitForAvailability(String which, WorkloadState state, Runnable onDeadline) {
+            Instant start = s.stepStartTime != null ? Instant.parse(s.stepStartTime) : now;
+            if (s.stepStartTime == null) {
+                s.stepStartTime = now.toString();
+            }
+            Instant deadline = start.plusSeconds(spec.progressDeadlineSecondsOrDefault());
+            if (!now.isBefore(deadline)) {
+                onDeadline.run();
+                return;
+            }
+            if (s.phase == null || s.phase == RolloutPhase.Pending || s.phase == RolloutPhase.Healthy) {
+                s.phase = RolloutPhase.Progressing;
+            }
+            s.message = "waiting for " + which + " to become available (" + state.availableReplicas() + "/"
+                    + state.replicas() + " pods)";
+            requeue = Optional.of(min(Duration.between(now, deadline), timerResolution));
+        }
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+}

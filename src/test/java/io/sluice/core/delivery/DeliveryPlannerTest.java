@@ -1,0 +1,424 @@
+package io.sluice.core.delivery;
+
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sluice.api.v1alpha1.ActionRequest;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.Pause;
+import io.sluice.api.v1alpha1.PromoteRequest;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.api.v1alpha1.RolloutSpec;
+import io.sluice.api.v1alpha1.RolloutStatus;
+import io.sluice.core.RolloutEvent;
+import io.sluice.core.RolloutFixtures;
+import io.sluice.core.delivery.Observation.DesiredRevision;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The canary state machine driven through whole scenarios against a small simulated cluster, with
+ * an injected clock. Between passes the status goes through JSON, as it would through the API.
+ */
+class DeliveryPlannerTest {
+    private static final KubernetesSerialization JSON = new KubernetesSerialization();
+    private static final String V1 = "1111111111111111111111111111111111111111";
+    private static final String V2 = "2222222222222222222222222222222222222222";
+    private static final String V3 = "3333333333333333333333333333333333333333";
+
+    private final DeliveryPlanner planner = new DeliveryPlanner(Duration.ofSeconds(10));
+    private World world;
+
+    @BeforeEach
+    void setUp() {
+        world = new World(spec(CanaryStep.weight(5), pause("2m"), CanaryStep.weight(50), pause(null)));
+    }
+
+    @Test
+    void theFirstRevisionGoesStraightToStable() {
+        world.commit(V1, "t1");
+        world.settle();
+
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.status.stableRevision).isEqualTo(V1);
+        assertThat(world.status.canaryRevision).isNull();
+        assertThat(world.stable.revision()).isEqualTo(V1);
+        assertThat(world.canary.exists()).isFalse();
+        assertThat(world.weights).as("the VirtualService is applied from Git with 0% canary").isEmpty();
+    }
+
+    @Test
+    void aSecondRevisionWalksTheStepsAndIsPromoted() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+
+        world.settle();
+        assertThat(world.status.canaryRevision).isEqualTo(V2);
+        assertThat(world.weights).containsExactly(5);
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+        assertThat(world.status.message).contains("pausing");
+
+        world.advance(Duration.ofSeconds(119));
+        world.settle();
+        assertThat(world.weights).containsExactly(5);
+
+        world.advance(Duration.ofSeconds(1));
+        world.settle();
+        assertThat(world.weights).containsExactly(5, 50);
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Paused);
+        assertThat(world.status.currentStepIndex).isEqualTo(3);
+
+        world.advance(Duration.ofHours(5));
+        world.settle();
+        assertThat(world.status.phase).as("an indefinite pause holds").isEqualTo(RolloutPhase.Paused);
+
+        world.spec.promote = promote("p1", false);
+        world.settle();
+        assertThat(world.weights).containsExactly(5, 50, 0);
+        assertThat(world.stableDeploys).containsExactly(V1, V2);
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.status.canaryRevision).isNull();
+        assertThat(world.canary.replicas()).isZero();
+        assertThat(world.eventReasons()).containsSubsequence("CanaryStarted", "WeightSet", "PauseStarted", "PauseEnded",
+                "WeightSet", "PauseStarted", "Promoted", "PromotionStarted", "TrafficToStable", "Promoted");
+    }
+
+    @Test
+    void trafficLeavesTheCanaryOnlyAfterThePromotedStableIsAvailable() {
+        world = new World(spec(CanaryStep.weight(30)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.stableBecomesAvailable = false;
+        world.settle();
+
+        assertThat(world.stable.revision()).isEqualTo(V2);
+        assertThat(world.weights).as("still 30 on the canary while stable rolls").containsExactly(30);
+        assertThat(world.status.message).contains("waiting for stable");
+
+        world.stableBecomesAvailable = true;
+        world.settle();
+        assertThat(world.weights).containsExactly(30, 0);
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+    }
+
+    @ParameterizedTest(name = "abort at step {0}")
+    @ValueSource(ints = {0, 1, 2, 3, 4})
+    void abortAtAnyStepSendsAllTrafficToStableAndScalesTheCanaryDownAfterTheDelay(int stepsBeforeAbort) {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.canaryBecomesAvailable = stepsBeforeAbort > 0;
+        world.runUntil(() -> world.status.currentStepIndex != null && world.status.currentStepIndex >= Math.min(stepsBeforeAbort, 3));
+        int stableReplicasBefore = world.stable.replicas();
+
+        world.spec.abort = request("a1");
+        world.pass();
+
+        assertThat(world.weights.getLast()).isZero();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
+        assertThat(world.status.abortedRevision.revision).isEqualTo(V2);
+        assertThat(world.status.abortedRevision.reason).isEqualTo("AbortRequested");
+        assertThat(world.canary.replicas()).as("kept for inspection during the delay").isPositive();
+
+        world.advance(Duration.ofSeconds(29));
+        world.settle();
+        assertThat(world.canary.replicas()).isPositive();
+        world.advance(Duration.ofSeconds(1));
+        world.settle();
+        assertThat(world.canary.replicas()).isZero();
+
+        assertThat(world.stable.revision()).isEqualTo(V1);
+        assertThat(world.stable.replicas()).isEqualTo(stableReplicasBefore);
+        assertThat(world.stableDeploys).containsExactly(V1);
+        assertThat(world.status.stableRevision).isEqualTo(V1);
+        assertThat(world.eventReasons()).contains("AbortRequested", "CanaryScaledDown");
+    }
+
+    @Test
+    void anAbortedRevisionIsNotRetriedUntilAskedAndRetryStartsItFromTheFirstStep() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.abort = request("a1");
+        world.settle();
+        world.advance(Duration.ofHours(1));
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
+        assertThat(world.canaryDeploys).containsExactly(V2);
+
+        world.spec.retry = request("r1");
+        world.settle();
+
+        assertThat(world.canaryDeploys).containsExactly(V2, V2);
+        assertThat(world.status.abortedRevision).isNull();
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+        assertThat(world.weights).containsExactly(5, 0, 5);
+    }
+
+    @Test
+    void aNewerCommitAfterAnAbortStartsANewCanary() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.abort = request("a1");
+        world.settle();
+
+        world.commit(V3, "t3");
+        world.settle();
+
+        assertThat(world.status.canaryRevision).isEqualTo(V3);
+        assertThat(world.status.abortedRevision).isNull();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Progressing);
+    }
+
+    @Test
+    void fullPromoteSkipsTheRemainingSteps() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+
+        world.spec.promote = promote("p1", true);
+        world.settle();
+
+        assertThat(world.weights).containsExactly(5, 0);
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.eventReasons()).contains("PromotedFull", "Promoted");
+    }
+
+    @Test
+    void pauseHoldsEverythingAndResumeContinues() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.paused = true;
+        world.advance(Duration.ofMinutes(10));
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Paused);
+        assertThat(world.weights).containsExactly(5);
+
+        world.spec.paused = false;
+        world.settle();
+        assertThat(world.weights).containsExactly(5, 50);
+    }
+
+    @Test
+    void aNewerCommitMidRolloutSupersedesTheCanaryAndLeavesStableAlone() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.advance(Duration.ofMinutes(2));
+        world.settle();
+        assertThat(world.weights).containsExactly(5, 50);
+
+        world.commit(V3, "t3");
+        world.settle();
+
+        assertThat(world.weights).containsExactly(5, 50, 0, 5);
+        assertThat(world.canaryDeploys).containsExactly(V2, V3);
+        assertThat(world.stableDeploys).containsExactly(V1);
+        assertThat(world.status.canaryRevision).isEqualTo(V3);
+        assertThat(world.eventReasons()).contains("CanarySuperseded");
+    }
+
+    @Test
+    void aCanaryThatNeverBecomesAvailableGetsNoTrafficAndIsAbortedAtTheDeadline() {
+        stableAt(V1);
+        world.canaryBecomesAvailable = false;
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.weights).isEmpty();
+        assertThat(world.status.message).contains("waiting for canary");
+
+        world.advance(Duration.ofSeconds(600));
+        world.settle();
+
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
+        assertThat(world.status.abortedRevision.reason).isEqualTo("ProgressDeadlineExceeded");
+        assertThat(world.weights).containsOnly(0);
+    }
+
+    @Test
+    void aCanaryLosingItsPodsWhileReceivingTrafficIsAborted() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.canary = new WorkloadState(true, V2, "t2", 3, 0, true);
+        world.canaryBecomesAvailable = false;
+
+        world.pass();
+
+        assertThat(world.weights.getLast()).isZero();
+        assertThat(world.status.abortedRevision.reason).isEqualTo("CanaryUnavailable");
+    }
+
+    @Test
+    void aCommitThatLeavesTheWorkloadUnchangedNeedsNoCanary() {
+        stableAt(V1);
+        world.commit(V2, "t1");
+        world.settle();
+
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.canaryDeploys).isEmpty();
+        assertThat(world.applied).containsExactly(V1, V2);
+    }
+
+    @Test
+    void aPromoteWithNoCanaryIsConsumedAndDoesNotSkipALaterPause() {
+        stableAt(V1);
+        world.spec.promote = promote("early", false);
+        world.settle();
+        assertThat(world.eventReasons()).contains("PromoteIgnored");
+
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.status.currentStepIndex).as("still in the timed pause").isEqualTo(1);
+    }
+
+    @Test
+    void withoutAUsableSourceAStableRolloutJustKeepsServing() {
+        stableAt(V1);
+        world.desired = Optional.empty();
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.actionsTaken).isEmpty();
+    }
+
+    // ---- the simulated cluster ------------------------------------------------------------------
+
+    private void stableAt(String revision) {
+        world.commit(revision, "t1");
+        world.settle();
+        world.weights.clear();
+        world.actionsTaken.clear();
+        world.events.clear();
+        world.stableDeploys.clear();
+        world.stableDeploys.add(revision);
+        world.applied.clear();
+        world.applied.add(revision);
+    }
+
+    private static RolloutSpec spec(CanaryStep... steps) {
+        RolloutSpec spec = RolloutFixtures.checkout("https://git.example.com/x.git").getSpec();
+        spec.strategy.canary.steps = List.of(steps);
+        return spec;
+    }
+
+    private static CanaryStep pause(String duration) {
+        CanaryStep step = new CanaryStep();
+        step.pause = new Pause();
+        step.pause.duration = duration;
+        return step;
+    }
+
+    private static PromoteRequest promote(String id, boolean full) {
+        PromoteRequest request = new PromoteRequest();
+        request.id = id;
+        request.full = full;
+        return request;
+    }
+
+    private static ActionRequest request(String id) {
+        ActionRequest request = new ActionRequest();
+        request.id = id;
+        return request;
+    }
+
+    /** Deployments that become available at once (unless told otherwise), a clock, and a record of what was done. */
+    private final class World {
+        final RolloutSpec spec;
+        RolloutStatus status = new RolloutStatus();
+        Instant now = Instant.parse("2026-11-22T10:00:00Z");
+        Optional<DesiredRevision> desired = Optional.empty();
+        WorkloadState stable = WorkloadState.ABSENT;
+        WorkloadState canary = WorkloadState.ABSENT;
+        boolean canaryBecomesAvailable = true;
+        boolean stableBecomesAvailable = true;
+        final List<Integer> weights = new ArrayList<>();
+        final List<String> stableDeploys = new ArrayList<>();
+        final List<String> canaryDeploys = new ArrayList<>();
+        final List<String> applied = new ArrayList<>();
+        final List<Action> actionsTaken = new ArrayList<>();
+        final List<RolloutEvent> events = new ArrayList<>();
+        String templateOfCanary;
+
+        World(RolloutSpec spec) {
+            this.spec = spec;
+        }
+
+        void commit(String revision, String templateHash) {
+            desired = Optional.of(new DesiredRevision(revision, templateHash));
+        }
+
+        void advance(Duration d) {
+            now = now.plus(d);
+        }
+
+        /** One reconcile: plan, act, store the status as the API would (JSON round trip). */
+        DeliveryPlan pass() {
+            // the Deployment controller's part: a Deployment becomes available when allowed to
+            if (stable.exists() && !stable.available() && stableBecomesAvailable) {
+                stable = new WorkloadState(true, stable.revision(), stable.templateHash(), stable.replicas(), stable.replicas(), true);
+            }
+            if (canary.exists() && canary.replicas() > 0 && !canary.available() && canaryBecomesAvailable) {
+                canary = new WorkloadState(true, canary.revision(), canary.templateHash(), canary.replicas(), canary.replicas(), true);
+            }
+            DeliveryPlan plan = planner.plan(spec, status, new Observation(desired, stable, canary, now));
+            for (Action action : plan.actions()) {
+                actionsTaken.add(action);
+                switch (action) {
+                    case Action.ApplyObjects a -> applied.add(a.revision());
+                    case Action.DeployStable d -> {
+                        stableDeploys.add(d.revision());
+                        String hash = d.fromCanary() ? templateOfCanary : desired.orElseThrow().templateHash();
+                        stable = new WorkloadState(true, d.revision(), hash, 3, stable.exists() ? stable.availableReplicas() : 0, false);
+                    }
+                    case Action.DeployCanary d -> {
+                        canaryDeploys.add(d.revision());
+                        templateOfCanary = desired.orElseThrow().templateHash();
+                        canary = new WorkloadState(true, d.revision(), templateOfCanary, 3, 0, false);
+                    }
+                    case Action.ScaleDownCanary s -> canary = new WorkloadState(canary.exists(), canary.revision(), canary.templateHash(), 0, 0, true);
+                    case Action.SetCanaryWeight w -> weights.add(w.weight());
+                }
+            }
+            events.addAll(plan.events());
+            status = JSON.unmarshal(JSON.asJson(plan.status()), RolloutStatus.class);
+            return plan;
+        }
+
+        /** Reconciles until the planner has nothing more to do right now (no action, no immediate requeue). */
+        void settle() {
+            for (int i = 0; i < 50; i++) {
+                DeliveryPlan plan = pass();
+                boolean immediate = plan.requeueAfter().map(d -> d.compareTo(DeliveryPlanner.NEXT) <= 0).orElse(false);
+                if (plan.actions().isEmpty() && !immediate) {
+                    return;
+                }
+            }
+            throw new AssertionError("the planner did not settle: " + status.message);
+        }
+
+        void runUntil(java.util.function.BooleanSupplier condition) {
+            for (int i = 0; i < 50 && !condition.getAsBoolean(); i++) {
+                pass();
+                if (!condition.getAsBoolean()) {
+                    advance(Duration.ofSeconds(30));
+                }
+            }
+        }
+
+        List<String> eventReasons() {
+            return events.stream().map(RolloutEvent::reason).toList();
+        }
+    }
+}
