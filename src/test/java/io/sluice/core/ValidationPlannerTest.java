@@ -22,12 +22,11 @@ class ValidationPlannerTest {
     private static final GitSnapshot SNAPSHOT = new GitSnapshot(REV, "refs/heads/main", Map.of());
 
     @Test
-    void aValidRolloutIsPendingAndSaysDeliveryIsNotImplemented() {
+    void aValidRolloutHasItsConditionsTrueAndLeavesThePhaseToDelivery() {
         Plan plan = ValidationPlanner.plan(rollout(), SourceOutcome.read(SNAPSHOT, 3), List.of(), T0);
 
         RolloutStatus status = plan.status();
-        assertThat(status.phase).isEqualTo(RolloutPhase.Pending);
-        assertThat(status.message).contains("3f2a9c1d8e7b").contains("not implemented yet");
+        assertThat(status.phase).isNull();
         assertThat(status.observedGeneration).isEqualTo(1L);
         assertThat(status.source.revision).isEqualTo(REV);
         assertThat(status.condition(ConditionTypes.SOURCE_READY)).get()
@@ -38,7 +37,7 @@ class ValidationPlannerTest {
                     assertThat(c.observedGeneration).isEqualTo(1L);
                 });
         assertThat(status.condition(ConditionTypes.REFERENCES_RESOLVED)).get().extracting(c -> c.reason).isEqualTo("Resolved");
-        assertThat(plan.events()).containsExactly(RolloutEvent.normal("Validated", status.message));
+        assertThat(plan.events()).containsExactly(RolloutEvent.normal("Validated", "source and references are in order"));
     }
 
     @Test

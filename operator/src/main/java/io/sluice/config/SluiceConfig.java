@@ -18,6 +18,14 @@ public interface SluiceConfig {
     @WithDefault("15s")
     Duration retryInterval();
 
+    /**
+     * The longest a Rollout waits between two looks while a timer runs (a timed pause, a deadline,
+     * the scale-down delay after an abort). Events (a Deployment becoming available, a spec change)
+     * wake it at once regardless.
+     */
+    @WithDefault("10s")
+    Duration timerResolution();
+
     interface Project {
         /** The Sluice source checkout; `sluice run` in sandbox mode finds crds/ and examples/ there. */
         @WithDefault(".")

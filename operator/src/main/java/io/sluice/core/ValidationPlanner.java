@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Decides a Rollout's status and events from what was observed about its source and references.
- * Pure: no I/O, the time is passed in. Delivery (canary steps) is not decided here yet, and the
- * status says so instead of pretending.
+ * Decides a Rollout's conditions about its source and references, and the events when they change.
+ * Pure: no I/O, the time is passed in. When something is wrong the phase is Degraded with the
+ * problem as message; otherwise phase and message are left to the delivery planner.
  */
 public final class ValidationPlanner {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
@@ -77,13 +77,11 @@ public final class ValidationPlanner {
         if (failing.isPresent()) {
             next.phase = RolloutPhase.Degraded;
             next.message = failing.get().message;
-        } else {
+        } else if (source.snapshot().isEmpty()) {
             next.phase = RolloutPhase.Pending;
-            next.message = source.snapshot()
-                    .map(s -> "revision " + shortRevision(s.revision()) + " validated; canary delivery is not "
-                            + "implemented yet, so nothing was applied")
-                    .orElse("waiting for the source");
+            next.message = "waiting for the source";
         }
+        // Otherwise phase and message are the delivery planner's to set.
         return new Plan(next, events(previous.conditions, conditions, next));
     }
 
@@ -100,7 +98,7 @@ public final class ValidationPlanner {
         boolean allTrueBefore = before != null && !before.isEmpty() && before.stream().allMatch(Condition::isTrue)
                 && after.stream().allMatch(c -> find(before, c.type).isPresent());
         if (allTrueNow && !allTrueBefore) {
-            events.add(RolloutEvent.normal("Validated", next.message));
+            events.add(RolloutEvent.normal("Validated", "source and references are in order"));
         }
         return events;
     }

@@ -2,33 +2,51 @@ package io.sluice.operator;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.AnalysisTemplateRef;
 import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.ClusterAnalysisTemplate;
 import io.sluice.api.v1alpha1.GitSource;
 import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.api.v1alpha1.RolloutSpec;
+import io.sluice.api.v1alpha1.RolloutStatus;
 import io.sluice.config.SluiceConfig;
 import io.sluice.core.Durations;
 import io.sluice.core.Problem;
 import io.sluice.core.ReferenceCheck;
+import io.sluice.core.RolloutEvent;
 import io.sluice.core.SpecCheck;
 import io.sluice.core.ValidationPlanner;
 import io.sluice.core.ValidationPlanner.SourceOutcome;
+import io.sluice.core.delivery.DeliveryPlan;
+import io.sluice.core.delivery.DeliveryPlanner;
+import io.sluice.core.delivery.Observation;
 import io.sluice.manifest.InvalidManifestException;
 import io.sluice.manifest.Manifest;
+import io.sluice.manifest.ManifestRules;
 import io.sluice.manifest.ManifestSet;
+import io.sluice.operator.DeliveryExecutor.RevisionContent;
 import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.SourceException;
+import io.sluice.traffic.RoutingTarget;
+import io.sluice.workload.Labels;
+import io.sluice.workload.WorkloadModel;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -38,14 +56,17 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * Reconciles a Rollout: reads its Git source, checks everything it refers to, and reports the
- * result as conditions and events. Observe here, decide in {@link ValidationPlanner}, then write.
- * Canary delivery is not implemented yet; nothing is applied to the cluster.
+ * Reconciles a Rollout in three moves: observe (the Git source, what the Rollout refers to, the
+ * live Deployments), decide ({@link ValidationPlanner} for the conditions, {@link DeliveryPlanner}
+ * for the canary), act ({@link DeliveryExecutor}) and only then write the status. When an action
+ * fails, the progress in status stays where it was and the failure is reported.
  */
 @ControllerConfiguration(name = "rollout")
 public class RolloutReconciler implements Reconciler<Rollout> {
@@ -56,17 +77,32 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final io.sluice.source.GitSource git;
     private final StatusWriter statusWriter;
     private final EventRecorder events;
+    private final DeliveryExecutor executor;
+    private final DeliveryPlanner planner;
     private final SluiceConfig config;
     private final Clock clock;
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
-            EventRecorder events, SluiceConfig config, Clock clock) {
+            EventRecorder events, DeliveryExecutor executor, SluiceConfig config, Clock clock) {
         this.client = client;
         this.git = git;
         this.statusWriter = statusWriter;
         this.events = events;
+        this.executor = executor;
+        this.planner = new DeliveryPlanner(config.timerResolution());
         this.config = config;
         this.clock = clock;
+    }
+
+    /** Deployments Sluice created wake their Rollout when they change (e.g. become available). */
+    @Override
+    public List<EventSource<?, Rollout>> prepareEventSources(EventSourceContext<Rollout> context) {
+        var deployments = InformerEventSourceConfiguration.from(Deployment.class, Rollout.class)
+                .withName("deployments")
+                .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Rollout.class))
+                .build();
+        return List.of(new InformerEventSource<>(deployments, context));
     }
 
     @Override
@@ -75,58 +111,144 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         RolloutSpec spec = rollout.getSpec();
         List<Problem> specProblems = SpecCheck.problems(spec);
         if (!specProblems.isEmpty()) {
-            return writeAndReschedule(rollout, SourceOutcome.failed(specProblems.getFirst()), specProblems.subList(1, specProblems.size()));
+            var plan = ValidationPlanner.plan(rollout, SourceOutcome.failed(specProblems.getFirst()),
+                    specProblems.subList(1, specProblems.size()), clock.instant());
+            return write(rollout, plan.status(), plan.events(), Optional.of(config.retryInterval()));
         }
-        List<String> missingTemplates = missingTemplates(spec, namespace);
 
-        SourceOutcome source;
-        List<Problem> referenceProblems;
+        Observed observed = observeSource(rollout);
+        var validation = ValidationPlanner.plan(rollout, observed.source(), observed.referenceProblems(), clock.instant());
+        RolloutStatus validated = validation.status();
+
+        Optional<RevisionContent> desired = observed.content();
+        var observation = new Observation(
+                desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()))),
+                executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant());
+        DeliveryPlan plan = planner.plan(spec, validated, observation);
+
+        List<RolloutEvent> toRecord = new ArrayList<>(validation.events());
+        RolloutStatus next = plan.status();
+        Optional<Duration> requeue = plan.requeueAfter();
+        try {
+            int weightBefore = Optional.ofNullable(validated.canaryWeight).orElse(0);
+            next.inventory = executor.execute(plan.actions(), new DeliveryExecutor.Context(rollout, desired,
+                    routingTarget(rollout, desired), weightBefore, validated.inventory));
+            toRecord.addAll(plan.events());
+        } catch (DeliveryExecutor.ActionFailedException e) {
+            LOG.warnf("Rollout %s/%s: %s", namespace, rollout.getMetadata().getName(), e.getMessage());
+            next = validated;
+            next.phase = RolloutPhase.Degraded;
+            next.message = e.getMessage();
+            toRecord.add(RolloutEvent.warning(e.reason(), e.getMessage()));
+            requeue = Optional.of(config.retryInterval());
+        }
+        if (validated.phase == RolloutPhase.Degraded && next.phase != RolloutPhase.Aborted) {
+            // A problem with the source or the references is what a reader must see first.
+            next.phase = RolloutPhase.Degraded;
+            next.message = validated.message + (next.stableRevision != null
+                    ? "; stable " + ValidationPlanner.shortRevision(next.stableRevision) + " keeps serving" : "");
+        }
+        Duration poll = Durations.parse(spec.source.git.intervalOrDefault());
+        if (observed.source().problem().isPresent() || !observed.referenceProblems().isEmpty()) {
+            poll = config.retryInterval();
+        }
+        Duration finalPoll = poll;
+        return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)));
+    }
+
+    private UpdateControl<Rollout> write(Rollout rollout, RolloutStatus status, List<RolloutEvent> toRecord,
+            Optional<Duration> requeue) {
+        StatusWriter.Outcome written = statusWriter.write(rollout, status);
+        if (written == StatusWriter.Outcome.CONFLICT) {
+            LOG.debugf("status of %s/%s changed meanwhile; reconciling again", rollout.getMetadata().getNamespace(),
+                    rollout.getMetadata().getName());
+            return UpdateControl.<Rollout>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+        }
+        if (written == StatusWriter.Outcome.WRITTEN && phaseOrMessageChanged(rollout, status)) {
+            LOG.infof("Rollout %s/%s: %s: %s", rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(),
+                    status.phase, status.message);
+        }
+        events.record(rollout, toRecord);
+        return requeue.map(r -> UpdateControl.<Rollout>noUpdate().rescheduleAfter(r)).orElse(UpdateControl.noUpdate());
+    }
+
+    /** The source read and checked: its outcome, the problems with references, and the usable revision. */
+    private record Observed(SourceOutcome source, List<Problem> referenceProblems, Optional<RevisionContent> content) {
+    }
+
+    private Observed observeSource(Rollout rollout) {
+        String namespace = rollout.getMetadata().getNamespace();
+        RolloutSpec spec = rollout.getSpec();
+        List<String> missingTemplates = missingTemplates(spec, namespace);
         GitSource gitSpec = spec.source.git;
         try {
             GitSnapshot snapshot = git.read(new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
                     credentials(gitSpec, namespace)));
             ManifestSet manifests = ManifestSet.parse(snapshot.files());
-            source = SourceOutcome.read(snapshot, manifests.all().size());
-            referenceProblems = ReferenceCheck.problems(spec, namespace, gitSpec.pathOrDefault(), manifests,
+            List<String> violations = ManifestRules.violations(manifests, namespace);
+            if (!violations.isEmpty()) {
+                throw new InvalidManifestException("revision " + ValidationPlanner.shortRevision(snapshot.revision())
+                        + " rejected: " + String.join("; ", violations));
+            }
+            var istio = spec.strategy.canary.trafficRouting.istio;
+            List<Problem> problems = ReferenceCheck.problems(spec, namespace, gitSpec.pathOrDefault(), manifests,
                     new ReferenceCheck.Found(missingTemplates,
-                            lookup(manifests, namespace, "VirtualService", spec.strategy.canary.trafficRouting.istio.virtualService.name),
-                            Optional.ofNullable(spec.strategy.canary.trafficRouting.istio.destinationRule)
+                            lookup(manifests, namespace, "VirtualService", istio.virtualService.name),
+                            Optional.ofNullable(istio.destinationRule)
                                     .flatMap(dr -> lookup(manifests, namespace, "DestinationRule", dr.name))));
+            Optional<RevisionContent> content = Optional.empty();
+            if (problems.isEmpty()) {
+                Deployment workload = WorkloadModel.asDeployment(
+                        manifests.find("apps", "Deployment", spec.workloadRef.name).orElseThrow().object());
+                List<Service> services = manifests.all().stream().filter(m -> m.group().isEmpty() && m.kind().equals("Service"))
+                        .map(m -> WorkloadModel.asService(m.object()))
+                        .filter(s -> WorkloadModel.selects(s, workload)).toList();
+                if (services.isEmpty()) {
+                    problems = List.of(new Problem("ServiceNotFound", "no Service among the manifests selects the pods "
+                            + "of Deployment " + spec.workloadRef.name + "; Sluice derives the stable and canary "
+                            + "Services from it"));
+                } else {
+                    List<Manifest> others = manifests.all().stream()
+                            .filter(m -> !(m.group().equals("apps") && m.kind().equals("Deployment")
+                                    && m.name().equals(spec.workloadRef.name)))
+                            .toList();
+                    content = Optional.of(new RevisionContent(snapshot.revision(), workload, services, others));
+                }
+            }
+            return new Observed(SourceOutcome.read(snapshot, manifests.all().size()), problems, content);
         } catch (SourceException e) {
-            source = SourceOutcome.failed(new Problem(e.reason(), e.getMessage()));
-            referenceProblems = ReferenceCheck.problemsWithTemplates(missingTemplates, namespace);
+            return new Observed(SourceOutcome.failed(new Problem(e.reason(), e.getMessage())),
+                    ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), Optional.empty());
         } catch (InvalidManifestException e) {
-            source = SourceOutcome.failed(new Problem("InvalidManifest", e.getMessage()));
-            referenceProblems = ReferenceCheck.problemsWithTemplates(missingTemplates, namespace);
+            return new Observed(SourceOutcome.failed(new Problem("InvalidManifest", e.getMessage())),
+                    ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), Optional.empty());
         }
-        return writeAndReschedule(rollout, source, referenceProblems);
     }
 
-    private UpdateControl<Rollout> writeAndReschedule(Rollout rollout, SourceOutcome source, List<Problem> referenceProblems) {
+    /**
+     * Where traffic is split: the stable and canary copies of the Service the VirtualService routes
+     * to. Without a usable revision (Git down) they are found by their labels, so an abort still works.
+     */
+    private RoutingTarget routingTarget(Rollout rollout, Optional<RevisionContent> content) {
         String namespace = rollout.getMetadata().getNamespace();
-        var plan = ValidationPlanner.plan(rollout, source, referenceProblems, clock.instant());
-        StatusWriter.Outcome written = statusWriter.write(rollout, plan.status());
-        if (written == StatusWriter.Outcome.CONFLICT) {
-            LOG.debugf("status of %s/%s changed meanwhile; reconciling again", namespace, rollout.getMetadata().getName());
-            return UpdateControl.<Rollout>noUpdate().rescheduleAfter(CONFLICT_RETRY);
-        }
-        if (written == StatusWriter.Outcome.WRITTEN && phaseOrMessageChanged(rollout, plan.status())) {
-            LOG.infof("Rollout %s/%s: %s: %s", namespace, rollout.getMetadata().getName(), plan.status().phase,
-                    plan.status().message);
-        }
-        events.record(rollout, plan.events());
-        boolean healthy = source.problem().isEmpty() && referenceProblems.isEmpty();
-        return UpdateControl.<Rollout>noUpdate().rescheduleAfter(healthy
-                ? Durations.parse(rollout.getSpec().source.git.intervalOrDefault())
-                : config.retryInterval());
+        var istio = rollout.getSpec().strategy.canary.trafficRouting.istio;
+        String service = content.flatMap(c -> c.workloadServices().stream().map(s -> s.getMetadata().getName()).findFirst())
+                .or(() -> client.services().inNamespace(namespace)
+                        .withLabels(Map.of(Labels.ROLLOUT, rollout.getMetadata().getName(), Labels.ROLE, Labels.STABLE))
+                        .list().getItems().stream().map(s -> s.getMetadata().getName().replaceFirst("-stable$", ""))
+                        .findFirst())
+                .orElse(rollout.getSpec().workloadRef.name);
+        return new RoutingTarget(namespace, istio, WorkloadModel.serviceName(service, Labels.STABLE),
+                WorkloadModel.serviceName(service, Labels.CANARY), WorkloadModel.podLabels(rollout, Labels.STABLE),
+                WorkloadModel.podLabels(rollout, Labels.CANARY));
     }
 
-    private static boolean phaseOrMessageChanged(Rollout before, io.sluice.api.v1alpha1.RolloutStatus after) {
+    private static boolean phaseOrMessageChanged(Rollout before, RolloutStatus after) {
         return before.getStatus() == null || before.getStatus().phase != after.phase
-                || !java.util.Objects.equals(before.getStatus().message, after.message);
+                || !Objects.equals(before.getStatus().message, after.message);
     }
 
-    /** Names of referenced templates that do not exist, e.g. "http-slo" or "cluster/shared-slo". */
+    /** Names of referenced templates that do not exist, e.g. "http-slo" or "ClusterAnalysisTemplate shared-slo". */
     private List<String> missingTemplates(RolloutSpec spec, String namespace) {
         Set<String> missing = new LinkedHashSet<>();
         var canary = spec.strategy.canary;

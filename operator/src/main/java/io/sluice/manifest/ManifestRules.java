@@ -1,0 +1,41 @@
+package io.sluice.manifest;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.KubernetesResource;
+import io.fabric8.kubernetes.api.model.Namespaced;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a revision's objects must satisfy before any of them is applied: each is of a kind the
+ * operator knows, namespaced, and meant for the Rollout's namespace. One violation rejects the
+ * whole revision, so nothing of it is half-applied.
+ */
+public final class ManifestRules {
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+    private ManifestRules() {
+    }
+
+    public static List<String> violations(ManifestSet manifests, String namespace) {
+        List<String> problems = new ArrayList<>();
+        for (Manifest m : manifests.all()) {
+            GenericKubernetesResource object = m.object();
+            String what = m.origin() + ": " + m.kind() + " " + m.name();
+            KubernetesResource typed = SERIALIZATION.unmarshal(SERIALIZATION.asJson(object), KubernetesResource.class);
+            if (typed instanceof GenericKubernetesResource) {
+                problems.add(what + ": unknown kind " + object.getApiVersion() + "/" + object.getKind());
+            } else if (!(typed instanceof Namespaced)) {
+                problems.add(what + ": cluster-scoped objects are not applied by a Rollout");
+            }
+            String ns = object.getMetadata().getNamespace();
+            if (ns != null && !ns.isBlank() && !ns.equals(namespace)) {
+                problems.add(what + ": is for namespace " + ns + ", but a Rollout applies only into its own namespace ("
+                        + namespace + ")");
+            }
+        }
+        return problems;
+    }
+}
