@@ -31,7 +31,8 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
         return Map.of(
                 "sluice.git.cache-dir", gitCache.toString(),
                 "sluice.git.min-fetch-interval", "0s",
-                "sluice.retry-interval", "1s");
+                "sluice.retry-interval", "1s",
+                "sluice.timer-resolution", "200ms");
     }
 
     @Override

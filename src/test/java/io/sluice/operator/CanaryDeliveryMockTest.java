@@ -1,0 +1,328 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.sluice.api.v1alpha1.ActionRequest;
+import io.sluice.api.v1alpha1.AnalysisTemplate;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.Condition;
+import io.sluice.api.v1alpha1.Pause;
+import io.sluice.api.v1alpha1.PromoteRequest;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.core.ConditionTypes;
+import io.sluice.core.RolloutFixtures;
+import io.sluice.testing.git.GitRepoFixture;
+import io.sluice.testing.kube.DeploymentController;
+import io.sluice.testing.kube.OperatorOnMockApi;
+import io.sluice.testing.time.MutableClock;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A commit in a real Git repository becomes a canary that the operator, running against the mock
+ * API, walks through its steps by rewriting the VirtualService. A stand-in Deployment controller
+ * makes Deployments available (the mock has none); the operator's clock is moved by the test.
+ */
+@QuarkusTest
+@QuarkusTestResource(OperatorOnMockApi.class)
+class CanaryDeliveryMockTest {
+    private static final AtomicInteger NAMES = new AtomicInteger();
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    KubernetesClient client;
+    @Inject
+    MutableClock clock;
+
+    private GitRepoFixture repo;
+    private DeploymentController deployments;
+    private String namespace;
+    private final List<Integer> canaryWeights = new CopyOnWriteArrayList<>();
+    private Watch vsWatch;
+
+    @BeforeEach
+    void setUp() {
+        namespace = "shop-" + NAMES.incrementAndGet();
+        repo = GitRepoFixture.create();
+        deployments = new DeploymentController(client, namespace);
+        client.resource(client.getKubernetesSerialization().unmarshal("""
+                apiVersion: sluice.io/v1alpha1
+                kind: AnalysisTemplate
+                metadata: {name: http-slo, namespace: %s}
+                spec:
+                  metrics:
+                  - name: error-rate
+                    successCondition: result < 0.01
+                    provider: {prometheus: {query: "sum(rate(errors[1m]))"}}
+                """.formatted(namespace), AnalysisTemplate.class)).create();
+        vsWatch = client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .watch(new Watcher<>() {
+                    @Override
+                    public void eventReceived(Action action, GenericKubernetesResource vs) {
+                        Integer w = canaryWeight(vs);
+                        if (w != null && (canaryWeights.isEmpty() || !canaryWeights.getLast().equals(w))) {
+                            canaryWeights.add(w);
+                        }
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {
+                    }
+                });
+    }
+
+    @AfterEach
+    void tearDown() {
+        vsWatch.close();
+        deployments.close();
+        repo.close();
+    }
+
+    @Test
+    void aCommitIsRunAsACanaryStepByStepAndPromoted() {
+        String v1 = repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+
+        Rollout healthy = awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(healthy.getStatus().stableRevision).isEqualTo(v1);
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
+        assertThat(client.services().inNamespace(namespace).withName("checkout-stable").get().getSpec().getSelector())
+                .containsEntry("sluice.io/role", "stable").containsEntry("app", "checkout");
+        assertThat(canaryWeights).containsExactly(0);
+
+        String v2 = repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        awaitStep(rollout, 1);
+        assertThat(image("checkout-canary")).isEqualTo("checkout:1.1");
+        assertThat(image("checkout-stable")).as("stable untouched during the canary").isEqualTo("checkout:1.0");
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
+        assertThat(get(rollout).getStatus().canaryRevision).isEqualTo(v2);
+
+        clock.advance(Duration.ofMinutes(2));
+        Rollout paused = awaitPhase(rollout, RolloutPhase.Paused);
+        assertThat(paused.getStatus().currentStepIndex).isEqualTo(3);
+        assertThat(weightsInVirtualService()).containsExactly(50, 50);
+
+        clock.advance(Duration.ofHours(3));
+        sleepQuietly(Duration.ofMillis(1500));
+        assertThat(get(rollout).getStatus().phase).as("an indefinite pause holds").isEqualTo(RolloutPhase.Paused);
+
+        edit(rollout, r -> r.getSpec().promote = promote("p1", false));
+        Rollout promoted = awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(promoted.getStatus().stableRevision).isEqualTo(v2);
+        assertThat(promoted.getStatus().canaryRevision).isNull();
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.1");
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get().getSpec().getReplicas()).isZero();
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+        assertThat(canaryWeights).as("every weight the VirtualService carried, in order").containsExactly(0, 5, 50, 0);
+        assertThat(eventReasons(rollout)).contains("CanaryStarted", "WeightSet", "PauseStarted", "PauseEnded",
+                "PromotionStarted", "TrafficToStable", "Promoted");
+    }
+
+    @Test
+    void abortSendsAllTrafficToStableAndScalesTheCanaryDownAfterTheDelay() {
+        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        awaitStep(rollout, 1);
+        int stableReplicas = client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get().getSpec().getReplicas();
+
+        edit(rollout, r -> r.getSpec().abort = request("a1"));
+
+        Rollout aborted = awaitPhase(rollout, RolloutPhase.Aborted);
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+        assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AbortRequested");
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get().getSpec().getReplicas())
+                .as("kept during the delay").isPositive();
+
+        clock.advance(Duration.ofSeconds(31));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(client.apps().deployments().inNamespace(namespace)
+                .withName("checkout-canary").get().getSpec().getReplicas()).isZero());
+        Deployment stable = client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get();
+        assertThat(stable.getSpec().getReplicas()).isEqualTo(stableReplicas);
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
+
+        edit(rollout, r -> r.getSpec().retry = request("r1"));
+        awaitStep(rollout, 1);
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
+    }
+
+    @Test
+    void aBadRevisionIsRejectedWholeAndStableKeepsServing() {
+        String v1 = repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+
+        Map<String, String> broken = manifests("checkout:2.0");
+        broken.put("apps/checkout/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: [\n");
+        repo.commit("broken", broken);
+        Condition source = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False");
+        assertThat(source.reason).isEqualTo("InvalidManifest");
+        assertThat(source.message).startsWith("extra.yaml");
+
+        Map<String, String> unknownKind = manifests("checkout:2.0");
+        unknownKind.put("apps/checkout/widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n");
+        repo.commit("unknown kind", unknownKind);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
+                .orElseThrow().message).contains("widget.yaml").contains("unknown kind example.com/v1/Widget"));
+
+        Rollout now = get(rollout);
+        assertThat(now.getStatus().phase).isEqualTo(RolloutPhase.Degraded);
+        assertThat(now.getStatus().message).contains("stable " + v1.substring(0, 12) + " keeps serving");
+        assertThat(now.getStatus().stableRevision).isEqualTo(v1);
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()).isNull();
+        assertThat(client.configMaps().inNamespace(namespace).withName("extra").get()).as("nothing applied").isNull();
+        assertThat(eventReasons(rollout)).contains("InvalidManifest");
+    }
+
+    @Test
+    void aCanaryThatNeverBecomesAvailableGetsNoTrafficAndIsAbortedAtTheDeadline() {
+        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> r.getSpec().progressDeadlineSeconds = 60);
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        deployments.hold("checkout-canary");
+
+        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().message).contains("waiting for canary"));
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+
+        clock.advance(Duration.ofSeconds(61));
+        Rollout aborted = awaitPhase(rollout, RolloutPhase.Aborted);
+        assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("ProgressDeadlineExceeded");
+        assertThat(canaryWeights).containsOnly(0);
+    }
+
+    // ---- helpers ----------------------------------------------------------------------------------
+
+    private Map<String, String> manifests(String image) {
+        Map<String, String> files = new HashMap<>();
+        RolloutFixtures.checkoutManifests().forEach((name, content) ->
+                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
+        return files;
+    }
+
+    private Rollout create(Consumer<Rollout> customize) {
+        Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
+        rollout.getMetadata().setNamespace(namespace);
+        rollout.getMetadata().setGeneration(null);
+        rollout.getSpec().source.git.interval = "1s";
+        CanaryStep timed = new CanaryStep();
+        timed.pause = new Pause();
+        timed.pause.duration = "2m";
+        CanaryStep indefinite = new CanaryStep();
+        indefinite.pause = new Pause();
+        rollout.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(5), timed, CanaryStep.weight(50), indefinite);
+        customize.accept(rollout);
+        return client.resource(rollout).create();
+    }
+
+    private void edit(Rollout rollout, Consumer<Rollout> change) {
+        client.resources(Rollout.class).inNamespace(namespace).withName(rollout.getMetadata().getName()).edit(r -> {
+            change.accept(r);
+            return r;
+        });
+    }
+
+    private Rollout get(Rollout rollout) {
+        return client.resources(Rollout.class).inNamespace(namespace).withName(rollout.getMetadata().getName()).get();
+    }
+
+    private Rollout awaitPhase(Rollout rollout, RolloutPhase phase) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus())
+                .as(() -> "status: " + client.getKubernetesSerialization().asYaml(get(rollout).getStatus()))
+                .isNotNull().extracting(s -> s.phase).isEqualTo(phase));
+        return get(rollout);
+    }
+
+    private void awaitStep(Rollout rollout, int step) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().currentStepIndex)
+                .as(() -> "status: " + client.getKubernetesSerialization().asYaml(get(rollout).getStatus()))
+                .isEqualTo(step));
+    }
+
+    private Condition awaitCondition(Rollout rollout, String type, String status) {
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(type))
+                .get().extracting(c -> c.status).isEqualTo(status));
+        return get(rollout).getStatus().condition(type).orElseThrow();
+    }
+
+    private String image(String deployment) {
+        return client.apps().deployments().inNamespace(namespace).withName(deployment).get()
+                .getSpec().getTemplate().getSpec().getContainers().getFirst().getImage();
+    }
+
+    /** [stable weight, canary weight] on the managed route of the VirtualService. */
+    @SuppressWarnings("unchecked")
+    private List<Integer> weightsInVirtualService() {
+        GenericKubernetesResource vs = client.genericKubernetesResources("networking.istio.io/v1", "VirtualService")
+                .inNamespace(namespace).withName("checkout").get();
+        List<Map<String, Object>> route = routeOf(vs);
+        return List.of(weightOf(route, "checkout-stable"), weightOf(route, "checkout-canary"));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> routeOf(GenericKubernetesResource vs) {
+        Map<String, Object> spec = (Map<String, Object>) vs.getAdditionalProperties().get("spec");
+        Map<String, Object> http = ((List<Map<String, Object>>) spec.get("http")).getFirst();
+        return (List<Map<String, Object>>) http.get("route");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static int weightOf(List<Map<String, Object>> route, String host) {
+        return route.stream().filter(d -> host.equals(((Map<String, Object>) d.get("destination")).get("host")))
+                .map(d -> ((Number) d.getOrDefault("weight", 0)).intValue()).findFirst().orElse(-1);
+    }
+
+    private static Integer canaryWeight(GenericKubernetesResource vs) {
+        int w = weightOf(routeOf(vs), "checkout-canary");
+        return w < 0 ? null : w;
+    }
+
+    private List<String> eventReasons(Rollout rollout) {
+        return client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .filter(e -> rollout.getMetadata().getName().equals(e.getInvolvedObject().getName()))
+                .map(e -> e.getReason()).toList();
+    }
+
+    private static PromoteRequest promote(String id, boolean full) {
+        PromoteRequest p = new PromoteRequest();
+        p.id = id;
+        p.full = full;
+        return p;
+    }
+
+    private static ActionRequest request(String id) {
+        ActionRequest a = new ActionRequest();
+        a.id = id;
+        return a;
+    }
+
+    private static void sleepQuietly(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
