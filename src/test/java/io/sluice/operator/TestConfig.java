@@ -1,0 +1,51 @@
+package io.sluice.operator;
+
+import io.sluice.config.SluiceConfig;
+
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Operator settings for tests that build the operator's objects by hand (outside Quarkus). */
+final class TestConfig {
+    private TestConfig() {
+    }
+
+    static SluiceConfig of(Path gitCache) {
+        return new SluiceConfig() {
+            @Override
+            public Git git() {
+                return new Git() {
+                    @Override
+                    public Path cacheDir() {
+                        return gitCache;
+                    }
+
+                    @Override
+                    public Duration timeout() {
+                        return Duration.ofSeconds(10);
+                    }
+
+                    @Override
+                    public Duration minFetchInterval() {
+                        return Duration.ZERO;
+                    }
+                };
+            }
+
+            @Override
+            public Duration retryInterval() {
+                return Duration.ofSeconds(1);
+            }
+
+            @Override
+            public Duration timerResolution() {
+                return Duration.ofMillis(200);
+            }
+
+            @Override
+            public Project project() {
+                return () -> Path.of(".");
+            }
+        };
+    }
+}
