@@ -213,6 +213,91 @@ class CanaryDeliveryMockTest {
         assertThat(canaryWeights).containsOnly(0);
     }
 
+    @Test
+    void aNewerCommitSupersedesTheCanaryAndFullPromoteSkipsTheRest() {
+        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        awaitStep(rollout, 1);
+
+        String v3 = repo.commit("checkout 1.2", manifests("checkout:1.2"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().canaryRevision).isEqualTo(v3));
+        awaitStep(rollout, 1);
+        assertThat(image("checkout-canary")).isEqualTo("checkout:1.2");
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
+        assertThat(eventReasons(rollout)).contains("CanarySuperseded");
+
+        edit(rollout, r -> r.getSpec().promote = promote("full-1", true));
+        Rollout promoted = awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(promoted.getStatus().stableRevision).isEqualTo(v3);
+        assertThat(image("checkout-stable")).isEqualTo("checkout:1.2");
+        assertThat(canaryWeights).containsExactly(0, 5, 0, 5, 0);
+        assertThat(eventReasons(rollout)).contains("PromotedFull");
+    }
+
+    @Test
+    void pauseHoldsTheRolloutAndReplicasSetOnTheLiveStableSurviveGitSyncs() {
+        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        client.apps().deployments().inNamespace(namespace).withName("checkout-stable")
+                .edit(d -> { d.getSpec().setReplicas(7); return d; });
+
+        edit(rollout, r -> r.getSpec().paused = true);
+        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        awaitPhase(rollout, RolloutPhase.Paused);
+        sleepQuietly(Duration.ofSeconds(2));
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get())
+                .as("no canary while paused").isNull();
+
+        edit(rollout, r -> r.getSpec().paused = false);
+        awaitStep(rollout, 1);
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()
+                .getSpec().getReplicas()).as("canary sized like the live stable").isEqualTo(7);
+        edit(rollout, r -> r.getSpec().promote = promote("full-1", true));
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get()
+                .getSpec().getReplicas()).as("the autoscaler's 7, not Git's 1").isEqualTo(7);
+    }
+
+    @Test
+    void withSubsetsTheDestinationRuleSelectsStableAndCanaryPods() {
+        Map<String, String> files = manifests("checkout:1.0");
+        files.put("apps/checkout/destinationrule.yaml", """
+                apiVersion: networking.istio.io/v1
+                kind: DestinationRule
+                metadata: {name: checkout}
+                spec:
+                  host: checkout
+                  subsets:
+                  - name: stable
+                  - name: canary
+                """);
+        repo.commit("checkout 1.0", files);
+        Rollout rollout = create(r -> {
+            var dr = new io.sluice.api.v1alpha1.DestinationRuleRef();
+            dr.name = "checkout";
+            dr.stableSubsetName = "stable";
+            dr.canarySubsetName = "canary";
+            r.getSpec().strategy.canary.trafficRouting.istio.destinationRule = dr;
+        });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        Map<String, String> canaryFiles = new HashMap<>(files);
+        canaryFiles.putAll(manifests("checkout:1.1"));
+        repo.commit("checkout 1.1", canaryFiles);
+        awaitStep(rollout, 1);
+
+        GenericKubernetesResource dr = client.genericKubernetesResources("networking.istio.io/v1", "DestinationRule")
+                .inNamespace(namespace).withName("checkout").get();
+        assertThat(client.getKubernetesSerialization().asJson(dr.getAdditionalProperties().get("spec")))
+                .contains("\"sluice.io/role\":\"stable\"").contains("\"sluice.io/role\":\"canary\"");
+        List<Map<String, Object>> route = routeOf(client.genericKubernetesResources("networking.istio.io/v1", "VirtualService")
+                .inNamespace(namespace).withName("checkout").get());
+        assertThat(route).extracting(d -> ((Map<?, ?>) d.get("destination")).get("subset") + "=" + d.get("weight"))
+                .containsExactly("stable=95", "canary=5");
+    }
+
     // ---- helpers ----------------------------------------------------------------------------------
 
     private Map<String, String> manifests(String image) {
