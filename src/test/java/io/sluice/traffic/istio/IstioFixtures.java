@@ -120,6 +120,12 @@ public final class IstioFixtures {
         return SERIALIZATION.asJson(object);
     }
 
+    /** The object as plain maps and lists, the way an API server sees its JSON. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> asMap(Object object) {
+        return SERIALIZATION.convertValue(object, Map.class);
+    }
+
     /** The object as a JSON tree, for comparisons that ignore the order of keys. */
     public static JsonNode tree(Object object) {
         return SERIALIZATION.convertValue(object, JsonNode.class);
