@@ -137,7 +137,8 @@ public final class VirtualServiceBridge implements AutoCloseable {
         long canary = 0;
         for (Map<String, Object> destination : destinations) {
             Object version = map(destination.get("destination")).get(versions.field());
-            long weight = destination.get("weight") instanceof Number n ? n.longValue() : destinations.size() == 1 ? 1 : 0;
+            long weight = destination.get("weight") instanceof Number n ? n.longValue()
+                    : destinations.size() == 1 ? 1 : 0;
             if (Objects.equals(version, versions.stable())) {
                 stable += weight;
             } else if (Objects.equals(version, versions.canary())) {

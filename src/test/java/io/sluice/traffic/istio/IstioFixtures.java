@@ -75,7 +75,10 @@ public final class IstioFixtures {
                 """);
     }
 
-    /** DestinationRule "checkout" with a traffic policy, a "stable" subset with stale labels and an unrelated subset. */
+    /**
+     * DestinationRule "checkout" with a traffic policy, a "stable" subset with stale labels and its
+     * own traffic policy, and an unrelated subset.
+     */
     public static GenericKubernetesResource checkoutDestinationRule() {
         return yaml("""
                 apiVersion: networking.istio.io/v1

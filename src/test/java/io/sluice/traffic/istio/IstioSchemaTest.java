@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.sluice.crd.CrdSchemaValidator;
 import io.sluice.traffic.RoutingTarget;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,19 +30,27 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class IstioSchemaTest {
 
+    private static final Path FIXTURES =
+            Path.of(System.getProperty("sluice.project.dir", System.getProperty("user.dir")))
+                    .resolve("../shared/fixtures/istio").normalize();
+    private static final Path VIRTUAL_SERVICE_CRD = FIXTURES.resolve("virtualservices.networking.istio.io.yaml");
+    private static final Path DESTINATION_RULE_CRD = FIXTURES.resolve("destinationrules.networking.istio.io.yaml");
+
     private static CrdSchemaValidator virtualServices;
     private static CrdSchemaValidator destinationRules;
 
     @BeforeAll
     static void istiosCrds() throws IOException {
-        Path fixtures = Path.of(System.getProperty("sluice.project.dir", System.getProperty("user.dir")))
-                .resolve("../shared/fixtures/istio").normalize();
-        Path virtualServiceCrd = fixtures.resolve("virtualservices.networking.istio.io.yaml");
-        Path destinationRuleCrd = fixtures.resolve("destinationrules.networking.istio.io.yaml");
-        assumeTrue(Files.isRegularFile(virtualServiceCrd) && Files.isRegularFile(destinationRuleCrd),
-                "Istio's CRDs are not in " + fixtures);
-        virtualServices = new CrdSchemaValidator(virtualServiceCrd, "v1");
-        destinationRules = new CrdSchemaValidator(destinationRuleCrd, "v1");
+        if (Files.isRegularFile(VIRTUAL_SERVICE_CRD) && Files.isRegularFile(DESTINATION_RULE_CRD)) {
+            virtualServices = new CrdSchemaValidator(VIRTUAL_SERVICE_CRD, "v1");
+            destinationRules = new CrdSchemaValidator(DESTINATION_RULE_CRD, "v1");
+        }
+    }
+
+    // Per test rather than in @BeforeAll, so that test reports list every skipped test with the reason.
+    @BeforeEach
+    void skipWithoutIstiosCrds() {
+        assumeTrue(virtualServices != null, "Istio's CRDs are not in " + FIXTURES);
     }
 
     @Test
