@@ -16,6 +16,7 @@ import dev.cel.runtime.CelRuntimeFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,12 @@ import java.util.Map;
  * then the OpenAPI constraints Sluice uses, then every {@code x-kubernetes-validations} CEL rule,
  * evaluated with Google's CEL for Java. The mock API server evaluates none of this, so this is how
  * the tests prove the CRDs' rules compile and accept and reject what they should.
+ * <p>
+ * It also reads the constructs of other projects' CRDs (Istio's) that constrain what Sluice
+ * writes: {@code additionalProperties} (map values), {@code nullable}, {@code min/maxProperties},
+ * and {@code allOf}, {@code anyOf}, {@code oneOf} and {@code not}, which structural schemas use for
+ * "at most one of these fields" and, with {@code x-kubernetes-int-or-string}, for int-or-string.
+ * {@code format} is not checked.
  */
 public final class CrdSchemaValidator {
     private static final ObjectMapper YAML = new YAMLMapper();
@@ -44,14 +51,34 @@ public final class CrdSchemaValidator {
 
     private final Map<String, Object> schema;
     private final Map<String, Rule> rulesByKey = new LinkedHashMap<>();
+    // By schema node, not by path: map values and list items share one node whatever their key or index.
+    private final Map<Map<String, Object>, List<Rule>> rulesByNode = new IdentityHashMap<>();
+
+    /** The schema of the CRD's first version (Sluice's CRDs have one). */
+    public CrdSchemaValidator(Path crdFile) throws IOException {
+        this(versions(crdFile).getFirst());
+    }
+
+    /**
+     * The schema of the CRD's version named {@code versionName}, e.g. {@code v1}.
+     *
+     * @throws IllegalArgumentException when the CRD has no such version
+     */
+    public CrdSchemaValidator(Path crdFile, String versionName) throws IOException {
+        this(versions(crdFile).stream().filter(version -> versionName.equals(version.get("name"))).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException(crdFile + " has no version " + versionName)));
+    }
 
     @SuppressWarnings("unchecked")
-    public CrdSchemaValidator(Path crdFile) throws IOException {
-        Map<String, Object> crd = YAML.readValue(crdFile.toFile(), Map.class);
-        Map<String, Object> spec = (Map<String, Object>) crd.get("spec");
-        Map<String, Object> version = ((List<Map<String, Object>>) spec.get("versions")).getFirst();
+    private CrdSchemaValidator(Map<String, Object> version) {
         this.schema = (Map<String, Object>) ((Map<String, Object>) version.get("schema")).get("openAPIV3Schema");
         compileRules(schema, "");
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> versions(Path crdFile) throws IOException {
+        Map<String, Object> crd = YAML.readValue(crdFile.toFile(), Map.class);
+        return (List<Map<String, Object>>) ((Map<String, Object>) crd.get("spec")).get("versions");
     }
 
     /** Every CEL rule in the schema; construction fails if any of them does not compile. */
@@ -73,8 +100,9 @@ public final class CrdSchemaValidator {
             String expression = (String) validation.get("rule");
             try {
                 CelAbstractSyntaxTree ast = COMPILER.compile(expression).getAst();
-                rulesByKey.put(path + "#" + expression,
-                        new Rule(path, expression, (String) validation.get("message"), RUNTIME.createProgram(ast)));
+                Rule rule = new Rule(path, expression, (String) validation.get("message"), RUNTIME.createProgram(ast));
+                rulesByKey.put(path + "#" + expression, rule);
+                rulesByNode.computeIfAbsent(node, n -> new ArrayList<>()).add(rule);
             } catch (CelValidationException | CelEvaluationException e) {
                 throw new IllegalStateException("CEL rule at " + path + " does not compile: " + expression, e);
             }
@@ -84,6 +112,9 @@ public final class CrdSchemaValidator {
         }
         if (node.get("items") instanceof Map<?, ?> items) {
             compileRules((Map<String, Object>) items, path + "[]");
+        }
+        if (node.get("additionalProperties") instanceof Map<?, ?> values) {
+            compileRules((Map<String, Object>) values, path + ".*");
         }
     }
 
@@ -105,6 +136,9 @@ public final class CrdSchemaValidator {
                     copy.put(property.getKey(), applyDefaults(child, copy.get(property.getKey())));
                 }
             }
+            if (node.get("additionalProperties") instanceof Map<?, ?> values) {
+                copy.replaceAll((key, v) -> applyDefaults((Map<String, Object>) values, v));
+            }
             return copy;
         }
         if (value instanceof List<?> list && node.get("items") instanceof Map<?, ?> items) {
@@ -116,6 +150,9 @@ public final class CrdSchemaValidator {
     @SuppressWarnings("unchecked")
     private void check(Map<String, Object> node, Object value, String path, List<String> violations) {
         String at = path.isEmpty() ? "<root>" : path;
+        if (value == null && Boolean.TRUE.equals(node.get("nullable"))) {
+            return;
+        }
         if (!checkType(node, value)) {
             violations.add(at + ": must be of type " + node.get("type"));
             return;
@@ -127,8 +164,11 @@ public final class CrdSchemaValidator {
                 }
             }
             Map<String, Object> props = properties(node);
+            Map<String, Object> values = node.get("additionalProperties") instanceof Map<?, ?> schemaOfValues
+                    ? (Map<String, Object>) schemaOfValues : null;
             for (var entry : ((Map<String, Object>) map).entrySet()) {
-                Map<String, Object> child = (Map<String, Object>) props.get(entry.getKey());
+                Map<String, Object> child = props.containsKey(entry.getKey())
+                        ? (Map<String, Object>) props.get(entry.getKey()) : values;
                 if (child != null) {
                     check(child, entry.getValue(), path + "." + entry.getKey(), violations);
                 } else if (!props.isEmpty() && !Boolean.TRUE.equals(node.get("x-kubernetes-preserve-unknown-fields"))
@@ -136,6 +176,8 @@ public final class CrdSchemaValidator {
                     violations.add(at + ": unknown field " + entry.getKey());
                 }
             }
+            atLeast(node, "minProperties", map.size(), at + ": must have at least %s properties", violations);
+            atMost(node, "maxProperties", map.size(), at + ": must have at most %s properties", violations);
         }
         if (value instanceof List<?> list) {
             atLeast(node, "minItems", list.size(), at + ": must have at least %s items", violations);
@@ -160,7 +202,8 @@ public final class CrdSchemaValidator {
         if (node.get("enum") instanceof List<?> allowed && !allowed.contains(value)) {
             violations.add(at + ": must be one of " + allowed);
         }
-        for (Rule rule : rulesAt(path)) {
+        checkCombinations(node, value, path, violations);
+        for (Rule rule : rulesByNode.getOrDefault(node, List.of())) {
             try {
                 if (!Boolean.TRUE.equals(rule.program().eval(Map.of("self", value)))) {
                     violations.add(at + ": " + rule.message());
@@ -171,9 +214,32 @@ public final class CrdSchemaValidator {
         }
     }
 
-    private List<Rule> rulesAt(String concretePath) {
-        String schemaPath = concretePath.replaceAll("\\[\\d+]", "[]");
-        return rulesByKey.values().stream().filter(r -> r.path().equals(schemaPath)).toList();
+    /** allOf, anyOf, oneOf and not: sub-schemas the value must, or must not, satisfy as a whole. */
+    @SuppressWarnings("unchecked")
+    private void checkCombinations(Map<String, Object> node, Object value, String path, List<String> violations) {
+        String at = path.isEmpty() ? "<root>" : path;
+        for (Map<String, Object> part : (List<Map<String, Object>>) node.getOrDefault("allOf", List.of())) {
+            check(part, value, path, violations);
+        }
+        if (node.get("anyOf") instanceof List<?> anyOf
+                && anyOf.stream().noneMatch(part -> satisfies((Map<String, Object>) part, value, path))) {
+            violations.add(at + ": must satisfy at least one of " + anyOf);
+        }
+        if (node.get("oneOf") instanceof List<?> oneOf) {
+            long satisfied = oneOf.stream().filter(part -> satisfies((Map<String, Object>) part, value, path)).count();
+            if (satisfied != 1) {
+                violations.add(at + ": must satisfy exactly one of " + oneOf + ", satisfies " + satisfied);
+            }
+        }
+        if (node.get("not") instanceof Map<?, ?> not && satisfies((Map<String, Object>) not, value, path)) {
+            violations.add(at + ": must not satisfy " + not);
+        }
+    }
+
+    private boolean satisfies(Map<String, Object> schemaPart, Object value, String path) {
+        List<String> violations = new ArrayList<>();
+        check(schemaPart, value, path, violations);
+        return violations.isEmpty();
     }
 
     private static boolean checkType(Map<String, Object> node, Object value) {

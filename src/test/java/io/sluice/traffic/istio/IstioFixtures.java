@@ -75,7 +75,10 @@ public final class IstioFixtures {
                 """);
     }
 
-    /** DestinationRule "checkout" with a traffic policy, a "stable" subset with stale labels and an unrelated subset. */
+    /**
+     * DestinationRule "checkout" with a traffic policy, a "stable" subset with stale labels and its
+     * own traffic policy, and an unrelated subset.
+     */
     public static GenericKubernetesResource checkoutDestinationRule() {
         return yaml("""
                 apiVersion: networking.istio.io/v1
@@ -118,6 +121,12 @@ public final class IstioFixtures {
 
     public static String json(Object object) {
         return SERIALIZATION.asJson(object);
+    }
+
+    /** The object as plain maps and lists, the way an API server sees its JSON. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> asMap(Object object) {
+        return SERIALIZATION.convertValue(object, Map.class);
     }
 
     /** The object as a JSON tree, for comparisons that ignore the order of keys. */

@@ -3,7 +3,7 @@ package io.sluice.traffic.istio;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceList;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.MixedOperation;
+import io.fabric8.kubernetes.client.dsl.NonNamespaceOperation;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.sluice.testing.kube.MockKubeApi;
 import io.sluice.traffic.RoutingTarget;
@@ -53,8 +53,8 @@ class IstioTrafficRouterMockTest {
     @AfterEach
     void removeObjects() {
         observed.close();
-        virtualServices().inNamespace(NAMESPACE).delete();
-        destinationRules().inNamespace(NAMESPACE).delete();
+        virtualServices().delete();
+        destinationRules().delete();
     }
 
     @Test
@@ -133,8 +133,10 @@ class IstioTrafficRouterMockTest {
                 .isInstanceOf(TrafficRoutingException.class)
                 .hasMessageContaining("changed under every one of " + IstioTrafficRouter.WRITE_ATTEMPTS + " writes")
                 .extracting(e -> ((TrafficRoutingException) e).reason()).isEqualTo("WriteConflict");
-        assertThat(observed.writes()).extracting(Write::code).hasSize(IstioTrafficRouter.WRITE_ATTEMPTS).containsOnly(409);
-        assertThat(destinations(virtualService(), "primary")).extracting(d -> d.get("weight")).containsExactly((Object) null);
+        assertThat(observed.writes()).extracting(Write::code)
+                .hasSize(IstioTrafficRouter.WRITE_ATTEMPTS).containsOnly(409);
+        assertThat(destinations(virtualService(), "primary")).as("the route as Git wrote it")
+                .extracting(d -> d.get("weight")).containsExactly((Object) null);
     }
 
     @Test
@@ -181,7 +183,8 @@ class IstioTrafficRouterMockTest {
                         tuple(Map.of("host", "checkout", "port", Map.of("number", 8080), "subset", "stable"), 95),
                         tuple(Map.of("host", "checkout", "port", Map.of("number", 8080), "subset", "canary"), 5));
         assertThat(tree(destinationRule().getAdditionalProperties()))
-                .isEqualTo(tree(router.withManagedSubsets(checkoutDestinationRule(), target).getAdditionalProperties()));
+                .isEqualTo(tree(router.withManagedSubsets(checkoutDestinationRule(), target)
+                        .getAdditionalProperties()));
 
         for (int weight : List.of(50, 100, 0)) {
             router.setWeight(target, weight);
@@ -197,7 +200,8 @@ class IstioTrafficRouterMockTest {
 
         assertThatThrownBy(() -> router.setWeight(bySubset("primary"), 5))
                 .isInstanceOf(TrafficRoutingException.class)
-                .hasMessage("DestinationRule checkout does not exist in namespace shop (Istio's networking.istio.io/v1 API)")
+                .hasMessage("DestinationRule checkout does not exist in namespace shop "
+                        + "(Istio's networking.istio.io/v1 API)")
                 .extracting(e -> ((TrafficRoutingException) e).reason()).isEqualTo("DestinationRuleNotFound");
         assertThat(observed.writes()).isEmpty();
     }
@@ -232,27 +236,30 @@ class IstioTrafficRouterMockTest {
     }
 
     private static GenericKubernetesResource create(
-            MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList, Resource<GenericKubernetesResource>> kind,
+            NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+                    Resource<GenericKubernetesResource>> kind,
             GenericKubernetesResource object) {
-        return kind.inNamespace(NAMESPACE).resource(object).create();
+        return kind.resource(object).create();
     }
 
     private static GenericKubernetesResource virtualService() {
-        return virtualServices().inNamespace(NAMESPACE).withName("checkout").get();
+        return virtualServices().withName("checkout").get();
     }
 
     private static GenericKubernetesResource destinationRule() {
-        return destinationRules().inNamespace(NAMESPACE).withName("checkout").get();
+        return destinationRules().withName("checkout").get();
     }
 
-    private static MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+    private static NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
             Resource<GenericKubernetesResource>> virtualServices() {
-        return kube().genericKubernetesResources(IstioObject.API_VERSION, IstioObject.VIRTUAL_SERVICE);
+        return kube().genericKubernetesResources(IstioObject.API_VERSION, IstioObject.VIRTUAL_SERVICE)
+                .inNamespace(NAMESPACE);
     }
 
-    private static MixedOperation<GenericKubernetesResource, GenericKubernetesResourceList,
+    private static NonNamespaceOperation<GenericKubernetesResource, GenericKubernetesResourceList,
             Resource<GenericKubernetesResource>> destinationRules() {
-        return kube().genericKubernetesResources(IstioObject.API_VERSION, IstioObject.DESTINATION_RULE);
+        return kube().genericKubernetesResources(IstioObject.API_VERSION, IstioObject.DESTINATION_RULE)
+                .inNamespace(NAMESPACE);
     }
 
     /** The other writer's client (Git sync, kubectl): not the router's. */

@@ -75,7 +75,8 @@ class ManagedRoutesTest {
     @ParameterizedTest(name = "canary weight {0}")
     @ValueSource(ints = {0, 100})
     void atTheEndsBothDestinationsStayAndTheWeightsStillAddUpTo100(int canaryWeight) throws Exception {
-        GenericKubernetesResource weighted = ManagedRoutes.weighted(checkoutVirtualService(), byHost("primary"), canaryWeight);
+        GenericKubernetesResource weighted =
+                ManagedRoutes.weighted(checkoutVirtualService(), byHost("primary"), canaryWeight);
 
         assertThat(destinations(weighted, "primary"))
                 .extracting(d -> IstioObject.map(d.get("destination")).get("host"), d -> d.get("weight"))
@@ -97,7 +98,8 @@ class ManagedRoutesTest {
 
     @Test
     void everyNamedRouteIsWeightedAndTheOthersAreNot() throws Exception {
-        GenericKubernetesResource weighted = ManagedRoutes.weighted(checkoutVirtualService(), byHost("primary", "admin"), 20);
+        GenericKubernetesResource weighted =
+                ManagedRoutes.weighted(checkoutVirtualService(), byHost("primary", "admin"), 20);
 
         assertThat(destinations(weighted, "admin")).extracting(d -> d.get("weight")).containsExactly(80, 20);
         assertThat(destinations(weighted, "admin")).extracting(d -> IstioObject.map(d.get("destination")))

@@ -65,7 +65,8 @@ final class ObservedClient implements AutoCloseable {
         }
 
         @Override
-        public void after(HttpRequest request, HttpResponse<?> response, AsyncBody.Consumer<List<ByteBuffer>> consumer) {
+        public void after(HttpRequest request, HttpResponse<?> response,
+                AsyncBody.Consumer<List<ByteBuffer>> consumer) {
             if (!request.method().equals("GET")) {
                 writes.add(new Write(request.method(), request.uri().getPath(), response.code()));
             }

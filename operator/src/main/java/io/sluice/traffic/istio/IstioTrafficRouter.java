@@ -118,7 +118,8 @@ public class IstioTrafficRouter implements TrafficRouter {
                 return;
             }
             // Without a resourceVersion Fabric8 would fetch the latest one and overwrite blindly.
-            Objects.requireNonNull(revised.getMetadata().getResourceVersion(), "resourceVersion of " + kind + " " + name);
+            Objects.requireNonNull(revised.getMetadata().getResourceVersion(),
+                    () -> "resourceVersion of " + kind + " " + name);
             try {
                 client.genericKubernetesResources(API_VERSION, kind).inNamespace(namespace).resource(revised).update();
                 return;
@@ -128,7 +129,8 @@ public class IstioTrafficRouter implements TrafficRouter {
                             kind, namespace, name, attempt);
                 } else if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
                     throw new TrafficRoutingException("WriteConflict", kind + " " + namespace + "/" + name
-                            + " changed under every one of " + WRITE_ATTEMPTS + " writes; other writers keep updating it", e);
+                            + " changed under every one of " + WRITE_ATTEMPTS
+                            + " writes; other writers keep updating it", e);
                 } else if (e.getCode() == HttpURLConnection.HTTP_NOT_FOUND) {
                     throw notFound(namespace, kind, name);
                 } else {

@@ -125,7 +125,8 @@ final class ManagedRoutes {
                     + " of VirtualService " + name(virtualService) + " forwards to no destination, so it cannot be "
                     + "weighted");
         }
-        Map<String, Object> template = destinations.stream().filter(d -> pointsAt(d, Version.STABLE, target)).findFirst()
+        Map<String, Object> template = destinations.stream()
+                .filter(d -> pointsAt(d, Version.STABLE, target)).findFirst()
                 .orElse(destinations.getFirst());
         return new ArrayList<>(List.of(
                 routeDestination(template, target, Version.STABLE, ALL - canaryWeight),
@@ -160,7 +161,8 @@ final class ManagedRoutes {
         int canary = 0;
         for (Map<String, Object> destination : destinations) {
             // Istio: a lone destination without a weight takes all the traffic; among several, none.
-            int weight = destination.get(WEIGHT) instanceof Number n ? n.intValue() : destinations.size() == 1 ? ALL : 0;
+            int weight = destination.get(WEIGHT) instanceof Number n ? n.intValue()
+                    : destinations.size() == 1 ? ALL : 0;
             total += weight;
             if (pointsAt(destination, Version.CANARY, target)) {
                 canary += weight;
