@@ -1,0 +1,152 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.sluice.api.v1alpha1.AnalysisTemplate;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.Pause;
+import io.sluice.api.v1alpha1.PromoteRequest;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.core.RolloutFixtures;
+import io.sluice.testing.dataplane.HAProxyFixture;
+import io.sluice.testing.dataplane.LoadGenerator;
+import io.sluice.testing.dataplane.TestBackend;
+import io.sluice.testing.dataplane.VirtualServiceBridge;
+import io.sluice.testing.git.GitRepoFixture;
+import io.sluice.testing.kube.DeploymentController;
+import io.sluice.testing.kube.OperatorOnMockApi;
+import io.sluice.testing.prometheus.PrometheusFixture;
+import io.sluice.testing.prometheus.ScrapeJob;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.sluice.testing.dataplane.HAProxyFixture.CANARY;
+import static io.sluice.testing.dataplane.HAProxyFixture.STABLE;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The whole loop on a real data plane: a commit in Git, the operator (on the mock API) writing the
+ * VirtualService step by step, a bridge applying its weights to a real HAProxy carrying real
+ * traffic to two backends, and a real Prometheus measuring the canary's share at each step.
+ */
+@QuarkusTest
+@QuarkusTestResource(OperatorOnMockApi.class)
+class CanaryTrafficEndToEndIT {
+    private static final String NAMESPACE = "e2e";
+    private static final int RPS = 100;
+
+    @RegisterExtension
+    @Order(1)
+    static final TestBackend stableBackend = new TestBackend(STABLE);
+    @RegisterExtension
+    @Order(2)
+    static final TestBackend canaryBackend = new TestBackend(CANARY);
+    @RegisterExtension
+    @Order(3)
+    static final HAProxyFixture haproxy = new HAProxyFixture(stableBackend.hostPort(), canaryBackend.hostPort());
+    @RegisterExtension
+    @Order(4)
+    static final PrometheusFixture prometheus =
+            new PrometheusFixture(List.of(ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget())));
+
+    @Inject
+    KubernetesClient client;
+
+    @Test
+    void theCanaryShareMeasuredInPrometheusFollowsEachStep() throws Exception {
+        List<String> measured = new ArrayList<>();
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             DeploymentController deployments = new DeploymentController(client, NAMESPACE);
+             VirtualServiceBridge bridge = new VirtualServiceBridge(client, NAMESPACE, "checkout", "primary",
+                     VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), haproxy)) {
+            client.resource(client.getKubernetesSerialization().unmarshal("""
+                    apiVersion: sluice.io/v1alpha1
+                    kind: AnalysisTemplate
+                    metadata: {name: http-slo, namespace: %s}
+                    spec: {metrics: [{name: e, successCondition: result < 1, provider: {prometheus: {query: up}}}]}
+                    """.formatted(NAMESPACE), AnalysisTemplate.class)).create();
+            repo.commit("checkout 1.0", manifests("checkout:1.0"));
+            Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
+            rollout.getMetadata().setNamespace(NAMESPACE);
+            rollout.getMetadata().setGeneration(null);
+            rollout.getSpec().source.git.interval = "1s";
+            CanaryStep hold = new CanaryStep();
+            hold.pause = new Pause();
+            rollout.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(10), hold, CanaryStep.weight(50), hold);
+            client.resource(rollout).create();
+            bridge.start();
+            awaitPhase(RolloutPhase.Healthy);
+
+            repo.commit("checkout 1.1", manifests("checkout:1.1"));
+            awaitPhase(RolloutPhase.Paused);
+            measured.add(measureAt(bridge, 10, 22));
+
+            promote("p1");
+            await().atMost(Duration.ofSeconds(30)).until(() -> get().getStatus().currentStepIndex == 3
+                    && get().getStatus().phase == RolloutPhase.Paused);
+            measured.add(measureAt(bridge, 50, 22));
+
+            promote("p2");
+            awaitPhase(RolloutPhase.Healthy);
+            measured.add(measureAt(bridge, 0, 8));
+        }
+        System.out.println("canary share per step: " + measured);
+    }
+
+    /** Waits for HAProxy to carry the weight, sends load, and checks the share Prometheus measured. */
+    private String measureAt(VirtualServiceBridge bridge, int canaryWeight, int loadSeconds) throws Exception {
+        bridge.awaitCanaryPercent(canaryWeight, Duration.ofSeconds(20));
+        assertThat(haproxy.weight(CANARY)).isEqualTo(canaryWeight);
+        LoadGenerator.LoadStats load;
+        try (LoadGenerator generator = new LoadGenerator(haproxy.trafficUrl(), RPS, Duration.ofSeconds(loadSeconds),
+                RPS * (long) loadSeconds).start()) {
+            load = generator.awaitFinished();
+        }
+        prometheus.awaitScrapedAfter(Instant.now());
+        String window = "[" + (loadSeconds - 2) + "s]";
+        var share = prometheus.query("sum(rate(haproxy_server_http_responses_total{proxy=\"app\",server=\"canary\"}" + window
+                + ")) / sum(rate(haproxy_server_http_responses_total{proxy=\"app\"}" + window + "))");
+        assertThat(load.responses(200)).as("%s", load).isEqualTo(load.sent());
+        assertThat(share.singleValue()).as("canary share at weight %d: %s", canaryWeight, share)
+                .hasValueCloseTo(canaryWeight / 100.0, within(0.03));
+        return canaryWeight + "% -> " + String.format("%.4f", share.singleValue().getAsDouble());
+    }
+
+    private Rollout get() {
+        return client.resources(Rollout.class).inNamespace(NAMESPACE).withName("checkout").get();
+    }
+
+    private void awaitPhase(RolloutPhase phase) {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get().getStatus()).isNotNull()
+                .extracting(s -> s.phase).isEqualTo(phase));
+    }
+
+    private void promote(String id) {
+        client.resources(Rollout.class).inNamespace(NAMESPACE).withName("checkout").edit(r -> {
+            PromoteRequest p = new PromoteRequest();
+            p.id = id;
+            r.getSpec().promote = p;
+            return r;
+        });
+    }
+
+    private static Map<String, String> manifests(String image) {
+        Map<String, String> files = new HashMap<>();
+        RolloutFixtures.checkoutManifests().forEach((name, content) ->
+                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
+        return files;
+    }
+}
