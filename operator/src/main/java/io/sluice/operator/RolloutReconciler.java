@@ -31,11 +31,9 @@ import io.sluice.source.GitSnapshot;
 import io.sluice.source.SourceException;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -156,26 +154,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             throw new SourceException("SecretNotFound", "Secret " + name + " (source.git.secretRef) not found in namespace "
                     + namespace);
         }
-        Optional<String> username = secretValue(secret, "username");
-        Optional<String> password = secretValue(secret, "password");
-        if (password.isPresent()) {
-            return Optional.of(new GitCredentials(username.orElse("git"), password.get()));
-        }
-        if (secretValue(secret, "identity").isPresent()) {
-            throw new SourceException("UnsupportedCredentials", "Secret " + name + " holds an SSH key (identity); SSH "
-                    + "sources are not supported yet: use an https:// URL with 'username' and 'password' (a token)");
-        }
-        throw new SourceException("InvalidSecret", "Secret " + name + " has no 'password' key (and no 'identity')");
-    }
-
-    private static Optional<String> secretValue(Secret secret, String key) {
-        if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
-            return Optional.of(secret.getStringData().get(key));
-        }
-        if (secret.getData() != null && secret.getData().get(key) != null) {
-            return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8));
-        }
-        return Optional.empty();
+        return Optional.of(GitCredentials.fromSecret(secret));
     }
 
     /** An Istio object from the manifests, or else from the cluster (where Istio may not be installed). */

@@ -1,12 +1,15 @@
 package io.sluice.source.jgit;
 
 import io.sluice.config.SluiceConfig;
+import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.GitSource;
 import io.sluice.source.SourceException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.SshException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
 import org.eclipse.jgit.lib.ObjectId;
@@ -15,6 +18,8 @@ import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
 import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.SshTransport;
+import org.eclipse.jgit.transport.Transport;
 import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
@@ -31,6 +36,7 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -43,6 +49,9 @@ import java.util.regex.Pattern;
  *
  * <p>Mirrors are keyed by URL and credentials together, so a Rollout without credentials can never
  * read what another tenant's credentials fetched.
+ *
+ * <p>HTTPS uses the Secret's username and password; SSH uses the Secret's key and trusts only the host
+ * keys in its known_hosts (see {@link SshAccess}).
  */
 @ApplicationScoped
 public class JGitSource implements GitSource {
@@ -110,19 +119,78 @@ public class JGitSource implements GitSource {
     }
 
     private void fetch(Git git, GitRequest request) throws SourceException {
-        var fetch = git.fetch()
-                .setRemote(request.url())
-                .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
-                .setRemoveDeletedRefs(true)
-                .setTimeout((int) Math.max(1, timeout.toSeconds()));
-        request.credentials().ifPresent(c -> fetch.setCredentialsProvider(
-                new UsernamePasswordCredentialsProvider(c.username(), c.password())));
-        try {
-            fetch.call();
-        } catch (GitAPIException | RuntimeException e) {
-            throw new SourceException("GitUnreachable",
-                    "cannot fetch " + redact(request.url()) + ": " + redact(rootMessage(e)), e);
+        GitCredentials credentials = request.credentials().orElse(null);
+        try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, cacheDir) : null) {
+            var fetch = git.fetch()
+                    .setRemote(request.url())
+                    .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                    .setRemoveDeletedRefs(true)
+                    .setTimeout((int) Math.max(1, timeout.toSeconds()))
+                    .setTransportConfigCallback(transport -> useCredentials(transport, credentials, ssh));
+            if (credentials instanceof GitCredentials.Https h) {
+                fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider(h.username(), h.password()));
+            }
+            try {
+                fetch.call();
+            } catch (CredentialsMismatch e) {
+                throw new SourceException(e.reason, e.getMessage());
+            } catch (GitAPIException | RuntimeException e) {
+                throw failure(request, e, ssh);
+            }
         }
+    }
+
+    /**
+     * Hands the Secret's SSH setup to an SSH transport, and refuses a transport the credentials do not fit.
+     * An SSH transport without it would fall back to JGit's default, which reads the operator's ~/.ssh.
+     */
+    private static void useCredentials(Transport transport, GitCredentials credentials, SshAccess ssh) {
+        if (transport instanceof SshTransport sshTransport) {
+            if (ssh == null) {
+                throw credentials == null
+                        ? new CredentialsMismatch("InvalidSpec", "an SSH URL needs source.git.secretRef naming a "
+                                + "Secret with 'identity' (a private key) and 'known_hosts'")
+                        : new CredentialsMismatch("InvalidSecret", "the Secret holds HTTPS credentials ('password') "
+                                + "but the URL is an SSH URL, which needs 'identity' and 'known_hosts'");
+            }
+            sshTransport.setSshSessionFactory(ssh.sessionFactory());
+        } else if (ssh != null) {
+            throw new CredentialsMismatch("InvalidSecret", "the Secret holds an SSH key ('identity') but the URL is "
+                    + "not an SSH URL (ssh://host/path or user@host:path)");
+        }
+    }
+
+    /** Credentials that do not fit the URL's transport; raised before anything is sent. */
+    private static final class CredentialsMismatch extends RuntimeException {
+        final String reason;
+
+        CredentialsMismatch(String reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+    }
+
+    private static SourceException failure(GitRequest request, Exception e, SshAccess ssh) {
+        String cannotFetch = "cannot fetch " + redact(request.url()) + ": ";
+        Optional<TrustedHostKeys.Refusal> refusal = ssh == null ? Optional.empty() : ssh.hostKeyRefusal();
+        if (refusal.isPresent()) {
+            return new SourceException(refusal.get().reason(), cannotFetch + refusal.get().message(), e);
+        }
+        if (ssh != null && sshAuthenticationFailed(e)) {
+            return new SourceException("GitAuthFailed", cannotFetch + "the server did not accept the credentials "
+                    + "from the Secret (not authorized)", e);
+        }
+        return new SourceException("GitUnreachable", cannotFetch + redact(rootMessage(e)), e);
+    }
+
+    private static boolean sshAuthenticationFailed(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SshException ssh
+                    && ssh.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
@@ -203,11 +271,15 @@ public class JGitSource implements GitSource {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(request.url().getBytes(StandardCharsets.UTF_8));
-            request.credentials().ifPresent(c -> {
-                digest.update((byte) 0);
-                digest.update(c.username().getBytes(StandardCharsets.UTF_8));
-                digest.update((byte) 0);
-                digest.update(c.password().getBytes(StandardCharsets.UTF_8));
+            request.credentials().ifPresent(credentials -> {
+                List<String> parts = switch (credentials) {
+                    case GitCredentials.Https h -> List.of("https", h.username(), h.password());
+                    case GitCredentials.Ssh s -> List.of("ssh", s.identity(), s.knownHosts());
+                };
+                for (String part : parts) {
+                    digest.update((byte) 0);
+                    digest.update(part.getBytes(StandardCharsets.UTF_8));
+                }
             });
             return HexFormat.of().formatHex(digest.digest(), 0, 16);
         } catch (NoSuchAlgorithmException e) {
