@@ -12,15 +12,18 @@ import org.apache.sshd.common.SshConstants;
 import org.apache.sshd.common.SshException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.errors.UnsupportedCredentialItem;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.CredentialItem;
+import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.RefSpec;
 import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.Transport;
-import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
 
@@ -120,6 +123,9 @@ public class JGitSource implements GitSource {
 
     private void fetch(Git git, GitRequest request) throws SourceException {
         GitCredentials credentials = request.credentials().orElse(null);
+        // HTTP gets a provider even without credentials, to tell "credentials required" from other failures.
+        SecretCredentialsProvider https = credentials instanceof GitCredentials.Ssh ? null
+                : new SecretCredentialsProvider(credentials instanceof GitCredentials.Https h ? h : null);
         try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, cacheDir) : null) {
             var fetch = git.fetch()
                     .setRemote(request.url())
@@ -127,15 +133,13 @@ public class JGitSource implements GitSource {
                     .setRemoveDeletedRefs(true)
                     .setTimeout((int) Math.max(1, timeout.toSeconds()))
                     .setTransportConfigCallback(transport -> useCredentials(transport, credentials, ssh));
-            if (credentials instanceof GitCredentials.Https h) {
-                fetch.setCredentialsProvider(new UsernamePasswordCredentialsProvider(h.username(), h.password()));
-            }
+            fetch.setCredentialsProvider(https);
             try {
                 fetch.call();
             } catch (CredentialsMismatch e) {
                 throw new SourceException(e.reason, e.getMessage());
             } catch (GitAPIException | RuntimeException e) {
-                throw failure(request, e, ssh);
+                throw failure(request, e, ssh, https);
             }
         }
     }
@@ -170,13 +174,18 @@ public class JGitSource implements GitSource {
         }
     }
 
-    private static SourceException failure(GitRequest request, Exception e, SshAccess ssh) {
+    private static SourceException failure(GitRequest request, Exception e, SshAccess ssh,
+            SecretCredentialsProvider https) {
         String cannotFetch = "cannot fetch " + redact(request.url()) + ": ";
         Optional<TrustedHostKeys.Refusal> refusal = ssh == null ? Optional.empty() : ssh.hostKeyRefusal();
         if (refusal.isPresent()) {
             return new SourceException(refusal.get().reason(), cannotFetch + refusal.get().message(), e);
         }
-        if (ssh != null && sshAuthenticationFailed(e)) {
+        if (https != null && https.refused && request.credentials().isEmpty()) {
+            return new SourceException("GitAuthFailed", cannotFetch + "the server requires credentials: name a Secret "
+                    + "with 'username' and 'password' in source.git.secretRef", e);
+        }
+        if ((https != null && https.refused) || (ssh != null && sshAuthenticationFailed(e))) {
             return new SourceException("GitAuthFailed", cannotFetch + "the server did not accept the credentials "
                     + "from the Secret (not authorized)", e);
         }
@@ -191,6 +200,57 @@ public class JGitSource implements GitSource {
             }
         }
         return false;
+    }
+
+    /**
+     * The Secret's username and password for HTTP basic authentication, or none. JGit asks for credentials
+     * when the server wants some, and resets the provider when the server refuses them; either way this
+     * one gives nothing more, and remembers the refusal so that the failure can say so.
+     */
+    private static final class SecretCredentialsProvider extends CredentialsProvider {
+        private final GitCredentials.Https credentials;
+        volatile boolean refused;
+
+        /** @param credentials null when the Rollout names no Secret */
+        SecretCredentialsProvider(GitCredentials.Https credentials) {
+            this.credentials = credentials;
+        }
+
+        @Override
+        public boolean isInteractive() {
+            return false;
+        }
+
+        @Override
+        public boolean supports(CredentialItem... items) {
+            for (CredentialItem item : items) {
+                if (!(item instanceof CredentialItem.Username || item instanceof CredentialItem.Password)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public boolean get(URIish uri, CredentialItem... items) throws UnsupportedCredentialItem {
+            if (refused || credentials == null) {
+                refused = true;
+                return false;
+            }
+            for (CredentialItem item : items) {
+                switch (item) {
+                    case CredentialItem.Username username -> username.setValue(credentials.username());
+                    case CredentialItem.Password password -> password.setValue(credentials.password().toCharArray());
+                    default -> throw new UnsupportedCredentialItem(uri, item.getClass().getSimpleName());
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void reset(URIish uri) {
+            refused = true;
+        }
     }
 
     private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
