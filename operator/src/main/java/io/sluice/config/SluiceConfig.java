@@ -33,8 +33,18 @@ public interface SluiceConfig {
         @WithDefault("30s")
         Duration timeout();
 
-        /** A repository is fetched at most this often, however many Rollouts ask for it. */
+        /**
+         * A repository is fetched at most this often, however many Rollouts ask for it, unless
+         * {@code GitSource.invalidate} says it changed.
+         */
         @WithDefault("10s")
         Duration minFetchInterval();
+
+        /**
+         * A mirror no Rollout has read for this long is deleted from {@code cache-dir} (checked every
+         * minute), which bounds the disk the cache uses; the next read of it clones again.
+         */
+        @WithDefault("1h")
+        Duration mirrorIdleTimeout();
     }
 }

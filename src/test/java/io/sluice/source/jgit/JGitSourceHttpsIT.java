@@ -1,5 +1,6 @@
 package io.sluice.source.jgit;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.SourceException;
@@ -74,6 +75,7 @@ class JGitSourceHttpsIT {
     }
 
     private JGitSource source() {
-        return new JGitSource(cache, Duration.ofSeconds(10), Duration.ofSeconds(10), Clock.systemUTC());
+        return new JGitSource(new JGitSource.Settings(cache, Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofHours(1)), Clock.systemUTC(), new SimpleMeterRegistry());
     }
 }

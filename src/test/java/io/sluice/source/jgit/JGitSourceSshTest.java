@@ -1,5 +1,6 @@
 package io.sluice.source.jgit;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
@@ -174,7 +175,8 @@ class JGitSourceSshTest {
     }
 
     private JGitSource source() {
-        return new JGitSource(cache, Duration.ofSeconds(10), Duration.ofSeconds(10), Clock.systemUTC());
+        return new JGitSource(new JGitSource.Settings(cache, Duration.ofSeconds(10), Duration.ofSeconds(10),
+                Duration.ofHours(1)), Clock.systemUTC(), new SimpleMeterRegistry());
     }
 
     private static GitRequest request(String url, KeyPair identity, String knownHosts) {

@@ -1,10 +1,14 @@
 package io.sluice.source.jgit;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
 import io.sluice.config.SluiceConfig;
 import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.GitSource;
+import io.sluice.source.RepositoryUrls;
 import io.sluice.source.SourceException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -26,6 +30,8 @@ import org.eclipse.jgit.transport.Transport;
 import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.util.FileUtils;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -42,13 +48,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
  * Git over JGit, with one bare mirror per repository and credentials, shared by every Rollout
- * that reads it. A mirror is fetched at most once per {@code minFetchInterval}; concurrent readers
- * of the same mirror wait for one fetch instead of starting their own.
+ * that reads it. A mirror is fetched at most once per {@code minFetchInterval} (sooner after
+ * {@link #invalidate}); concurrent readers of the same mirror wait for one fetch instead of starting
+ * their own. Mirrors nobody has read for {@code mirrorIdleTimeout} are deleted, bounding disk use.
  *
  * <p>Mirrors are keyed by URL and credentials together, so a Rollout without credentials can never
  * read what another tenant's credentials fetched.
@@ -58,54 +66,151 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class JGitSource implements GitSource {
+    private static final Logger LOG = Logger.getLogger(JGitSource.class);
     private static final Pattern COMMIT_ID = Pattern.compile("^[0-9a-f]{40}$");
     private static final Pattern URL_USERINFO = Pattern.compile("(?<=://)[^/@\\s]+@");
     private static final long MAX_FILE_BYTES = 1024 * 1024;
 
-    private final Path cacheDir;
-    private final Duration timeout;
-    private final Duration minFetchInterval;
+    /**
+     * @param cacheDir          where the mirrors live, one directory each
+     * @param timeout           of one network operation against a Git server
+     * @param minFetchInterval  a mirror is fetched at most this often unless invalidated
+     * @param mirrorIdleTimeout a mirror nobody read for this long is deleted by {@link #evictIdle()}
+     */
+    public record Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout) {
+    }
+
+    private final Settings settings;
     private final Clock clock;
     private final Map<String, Mirror> mirrors = new ConcurrentHashMap<>();
+    private final Counter fetchesSucceeded;
+    private final Counter fetchesFailed;
 
     @Inject
-    public JGitSource(SluiceConfig config, Clock clock) {
-        this(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(), clock);
+    public JGitSource(SluiceConfig config, Clock clock, MeterRegistry meters) {
+        this(new Settings(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(),
+                config.git().mirrorIdleTimeout()), clock, meters);
     }
 
-    public JGitSource(Path cacheDir, Duration timeout, Duration minFetchInterval, Clock clock) {
-        this.cacheDir = cacheDir;
-        this.timeout = timeout;
-        this.minFetchInterval = minFetchInterval;
+    public JGitSource(Settings settings, Clock clock, MeterRegistry meters) {
+        this.settings = settings;
         this.clock = clock;
+        // No repository label: the number of repositories is unbounded, the number of outcomes is not.
+        this.fetchesSucceeded = fetchCounter(meters, "success");
+        this.fetchesFailed = fetchCounter(meters, "failure");
     }
 
-    private static final class Mirror {
-        final Path dir;
-        final ReentrantLock lock = new ReentrantLock();
-        Instant lastFetch;
+    private static Counter fetchCounter(MeterRegistry meters, String outcome) {
+        return Counter.builder("sluice.git.fetches")
+                .description("Fetches of the shared Git mirrors from their Git servers")
+                .tag("outcome", outcome)
+                .register(meters);
+    }
 
-        Mirror(Path dir) {
-            this.dir = dir;
+    private final class Mirror {
+        final String key;
+        final Path dir;
+        /** {@link RepositoryUrls#normalize} of the URL, to find the mirror when its repository is invalidated. */
+        final String repository;
+        final ReentrantLock lock = new ReentrantLock();
+        final AtomicLong fetches = new AtomicLong();
+        /** Set by {@link #invalidate} without the lock; cleared under it when a fetch starts. */
+        volatile boolean stale;
+        volatile Instant lastUsed = clock.instant();
+        Instant lastFetch;
+        boolean evicted;
+
+        Mirror(String key, String repository) {
+            this.key = key;
+            this.dir = settings.cacheDir().resolve(key);
+            this.repository = repository;
         }
     }
 
     @Override
     public GitSnapshot read(GitRequest request) throws SourceException {
-        Mirror mirror = mirrors.computeIfAbsent(mirrorKey(request), key -> new Mirror(cacheDir.resolve(key)));
-        mirror.lock.lock();
+        String key = mirrorKey(request);
+        String repository = RepositoryUrls.normalize(request.url());
+        while (true) {
+            Mirror mirror = mirrors.computeIfAbsent(key, k -> new Mirror(k, repository));
+            mirror.lock.lock();
+            try {
+                if (mirror.evicted) {
+                    continue; // deleted while this reader waited for it: start over with a new one
+                }
+                mirror.lastUsed = clock.instant();
+                return readLocked(mirror, request);
+            } finally {
+                mirror.lock.unlock();
+            }
+        }
+    }
+
+    private GitSnapshot readLocked(Mirror mirror, GitRequest request) throws SourceException {
         try (Git git = open(mirror)) {
             Instant now = clock.instant();
-            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(minFetchInterval).isAfter(now);
-            if (!fresh || resolve(git.getRepository(), request.ref()) == null) {
-                fetch(git, request);
+            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(settings.minFetchInterval()).isAfter(now);
+            if (!fresh || mirror.stale || !known(git.getRepository(), request.ref())) {
+                // Cleared before fetching, so that a push reported during this fetch causes the next one.
+                mirror.stale = false;
+                try {
+                    fetch(git, mirror, request);
+                } catch (SourceException e) {
+                    mirror.stale = true;
+                    throw e;
+                }
                 mirror.lastFetch = now;
             }
             return snapshot(git.getRepository(), request);
         } catch (IOException e) {
             throw new SourceException("GitCacheError", "cannot use the local Git mirror: " + redact(e.getMessage()), e);
-        } finally {
-            mirror.lock.unlock();
+        }
+    }
+
+    /**
+     * Marks every mirror of the repository (any URL form, any credentials) stale, so that its next read
+     * fetches even within the minimum fetch interval.
+     */
+    @Override
+    public void invalidate(String url) {
+        String repository = RepositoryUrls.normalize(url);
+        mirrors.values().stream().filter(m -> m.repository.equals(repository)).forEach(m -> m.stale = true);
+    }
+
+    /**
+     * How many fetches the mirrors of this repository (any URL form, any credentials) have started, failed
+     * ones included. A deleted idle mirror takes its count with it.
+     */
+    public long fetchCount(String url) {
+        String repository = RepositoryUrls.normalize(url);
+        return mirrors.values().stream().filter(m -> m.repository.equals(repository))
+                .mapToLong(m -> m.fetches.get()).sum();
+    }
+
+    /**
+     * Deletes the mirrors nobody has read for {@code mirrorIdleTimeout}; a later read clones again.
+     * A mirror being read is never deleted.
+     */
+    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    public void evictIdle() {
+        Instant cutoff = clock.instant().minus(settings.mirrorIdleTimeout());
+        for (Mirror mirror : mirrors.values()) {
+            if (mirror.lastUsed.isAfter(cutoff) || !mirror.lock.tryLock()) {
+                continue;
+            }
+            try {
+                if (mirror.lastUsed.isAfter(cutoff)) {
+                    continue; // read while this check waited for the lock
+                }
+                mirror.evicted = true;
+                mirrors.remove(mirror.key, mirror);
+                FileUtils.delete(mirror.dir.toFile(), FileUtils.RECURSIVE | FileUtils.RETRY | FileUtils.SKIP_MISSING);
+                LOG.debugf("deleted the Git mirror %s, unused since %s", mirror.dir, mirror.lastUsed);
+            } catch (IOException e) {
+                LOG.warnf("cannot delete the idle Git mirror %s: %s", mirror.dir, e.getMessage());
+            } finally {
+                mirror.lock.unlock();
+            }
         }
     }
 
@@ -121,24 +226,28 @@ public class JGitSource implements GitSource {
         }
     }
 
-    private void fetch(Git git, GitRequest request) throws SourceException {
+    private void fetch(Git git, Mirror mirror, GitRequest request) throws SourceException {
         GitCredentials credentials = request.credentials().orElse(null);
         // HTTP gets a provider even without credentials, to tell "credentials required" from other failures.
         SecretCredentialsProvider https = credentials instanceof GitCredentials.Ssh ? null
                 : new SecretCredentialsProvider(credentials instanceof GitCredentials.Https h ? h : null);
-        try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, cacheDir) : null) {
+        try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, settings.cacheDir()) : null) {
             var fetch = git.fetch()
                     .setRemote(request.url())
                     .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
                     .setRemoveDeletedRefs(true)
-                    .setTimeout((int) Math.max(1, timeout.toSeconds()))
+                    .setTimeout((int) Math.max(1, settings.timeout().toSeconds()))
                     .setTransportConfigCallback(transport -> useCredentials(transport, credentials, ssh));
             fetch.setCredentialsProvider(https);
+            mirror.fetches.incrementAndGet();
             try {
                 fetch.call();
+                fetchesSucceeded.increment();
             } catch (CredentialsMismatch e) {
+                fetchesFailed.increment();
                 throw new SourceException(e.reason, e.getMessage());
             } catch (GitAPIException | RuntimeException e) {
+                fetchesFailed.increment();
                 throw failure(request, e, ssh, https);
             }
         }
@@ -251,6 +360,12 @@ public class JGitSource implements GitSource {
         public void reset(URIish uri) {
             refused = true;
         }
+    }
+
+    /** A branch or tag the mirror has, or a commit it holds. */
+    private static boolean known(Repository repo, String ref) throws IOException {
+        return resolve(repo, ref) != null
+                || (COMMIT_ID.matcher(ref).matches() && repo.getObjectDatabase().has(ObjectId.fromString(ref)));
     }
 
     private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
