@@ -176,7 +176,7 @@ class RestartSafetyMockTest {
             SluiceConfig config = TestConfig.of(gitCache);
             ClusterObjects objects = new ClusterObjects(client);
             reconciler = new RolloutReconciler(client,
-                    new JGitSource(gitCache, Duration.ofSeconds(10), Duration.ZERO, clock),
+                    new JGitSource(config, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
                     new StatusWriter(client), new EventRecorder(client, clock),
                     new DeliveryExecutor(client, objects, new IstioTrafficRouter(client)), config, clock);
         }

@@ -29,7 +29,17 @@ final class TestConfig {
                     public Duration minFetchInterval() {
                         return Duration.ZERO;
                     }
+
+                    @Override
+                    public Duration mirrorIdleTimeout() {
+                        return Duration.ofHours(1);
+                    }
                 };
+            }
+
+            @Override
+            public Webhook webhook() {
+                return java.util.Optional::empty;
             }
 
             @Override

@@ -1,5 +1,6 @@
 package io.sluice.sandbox;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.source.GitRequest;
@@ -36,7 +37,8 @@ class SandboxSeedMockTest {
         assertThat(rollout.getSpec().source.git.secretRef).isNull();
         assertThat(API.client().resources(AnalysisTemplate.class).inNamespace("shop").withName("http-slo").get()).isNotNull();
 
-        GitSnapshot snapshot = new JGitSource(work.resolve("cache"), Duration.ofSeconds(10), Duration.ZERO, Clock.systemUTC())
+        GitSnapshot snapshot = new JGitSource(new JGitSource.Settings(work.resolve("cache"), Duration.ofSeconds(10), Duration.ZERO,
+                Duration.ofHours(1)), Clock.systemUTC(), new SimpleMeterRegistry())
                 .read(new GitRequest(seeded.gitUrl(), "main", "apps/checkout", Optional.empty()));
         assertThat(snapshot.revision()).isEqualTo(seeded.revision());
         assertThat(snapshot.files()).containsOnlyKeys("deployment.yaml", "service.yaml", "virtualservice.yaml");

@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 
 /** Every operator setting, under the {@code sluice.} prefix (application.properties, env SLUICE_...). */
 @ConfigMapping(prefix = "sluice")
@@ -13,6 +14,8 @@ public interface SluiceConfig {
     Git git();
 
     Project project();
+
+    Webhook webhook();
 
     /** How soon a Rollout with a problem (missing reference, unreachable source) is checked again. */
     @WithDefault("15s")
@@ -41,8 +44,27 @@ public interface SluiceConfig {
         @WithDefault("30s")
         Duration timeout();
 
-        /** A repository is fetched at most this often, however many Rollouts ask for it. */
+        /**
+         * A repository is fetched at most this often, however many Rollouts ask for it. A push webhook
+         * for the repository makes its next read fetch sooner.
+         */
         @WithDefault("10s")
         Duration minFetchInterval();
+
+        /**
+         * A mirror no Rollout has read for this long is deleted from {@code cache-dir} (checked every
+         * minute), which bounds the disk the cache uses; the next read of it clones again.
+         */
+        @WithDefault("1h")
+        Duration mirrorIdleTimeout();
+    }
+
+    interface Webhook {
+        /**
+         * The shared secret of the push webhook {@code POST /webhooks/git}: the key of GitHub's
+         * {@code X-Hub-Signature-256} HMAC, or GitLab's {@code X-Gitlab-Token}. Unset, the endpoint
+         * answers 404 and Sluice relies on polling alone.
+         */
+        Optional<String> secret();
     }
 }

@@ -12,7 +12,10 @@ import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
+import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.sluice.api.v1alpha1.AnalysisTemplate;
@@ -41,19 +44,20 @@ import io.sluice.manifest.ManifestRules;
 import io.sluice.manifest.ManifestSet;
 import io.sluice.operator.DeliveryExecutor.RevisionContent;
 import io.sluice.source.GitCredentials;
+import io.sluice.source.GitPushed;
+import io.sluice.source.RepositoryUrls;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.SourceException;
 import io.sluice.traffic.RoutingTarget;
 import io.sluice.workload.Labels;
 import io.sluice.workload.WorkloadModel;
+import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -94,15 +98,35 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         this.clock = clock;
     }
 
-    /** Deployments Sluice created wake their Rollout when they change (e.g. become available). */
+    /** Wakes the Rollouts of a repository when its push webhook arrives. */
+    private final SimpleInboundEventSource<Rollout> pushes = new SimpleInboundEventSource<>("git-pushes");
+    private volatile IndexerResourceCache<Rollout> rollouts;
+
+    /**
+     * Deployments Sluice created wake their Rollout when they change (e.g. become available);
+     * a push to a repository wakes the Rollouts that read it.
+     */
     @Override
     public List<EventSource<?, Rollout>> prepareEventSources(EventSourceContext<Rollout> context) {
+        rollouts = context.getPrimaryCache();
         var deployments = InformerEventSourceConfiguration.from(Deployment.class, Rollout.class)
                 .withName("deployments")
                 .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Rollout.class))
                 .build();
-        return List.of(new InformerEventSource<>(deployments, context));
+        return List.of(new InformerEventSource<>(deployments, context), pushes);
+    }
+
+    void onPush(@Observes GitPushed pushed) {
+        IndexerResourceCache<Rollout> cache = rollouts;
+        if (cache == null) {
+            return;
+        }
+        cache.list()
+                .filter(r -> r.getSpec() != null && r.getSpec().source != null && r.getSpec().source.git != null
+                        && r.getSpec().source.git.url != null
+                        && pushed.normalizedUrls().contains(RepositoryUrls.normalize(r.getSpec().source.git.url)))
+                .forEach(r -> pushes.propagateEvent(ResourceID.fromResource(r)));
     }
 
     @Override
@@ -278,26 +302,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             throw new SourceException("SecretNotFound", "Secret " + name + " (source.git.secretRef) not found in namespace "
                     + namespace);
         }
-        Optional<String> username = secretValue(secret, "username");
-        Optional<String> password = secretValue(secret, "password");
-        if (password.isPresent()) {
-            return Optional.of(new GitCredentials(username.orElse("git"), password.get()));
-        }
-        if (secretValue(secret, "identity").isPresent()) {
-            throw new SourceException("UnsupportedCredentials", "Secret " + name + " holds an SSH key (identity); SSH "
-                    + "sources are not supported yet: use an https:// URL with 'username' and 'password' (a token)");
-        }
-        throw new SourceException("InvalidSecret", "Secret " + name + " has no 'password' key (and no 'identity')");
-    }
-
-    private static Optional<String> secretValue(Secret secret, String key) {
-        if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
-            return Optional.of(secret.getStringData().get(key));
-        }
-        if (secret.getData() != null && secret.getData().get(key) != null) {
-            return Optional.of(new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8));
-        }
-        return Optional.empty();
+        return Optional.of(GitCredentials.fromSecret(secret));
     }
 
     /** An Istio object from the manifests, or else from the cluster (where Istio may not be installed). */

@@ -1,23 +1,37 @@
 package io.sluice.source.jgit;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
 import io.sluice.config.SluiceConfig;
+import io.sluice.source.GitCredentials;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.GitSource;
+import io.sluice.source.RepositoryUrls;
 import io.sluice.source.SourceException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.apache.sshd.common.SshConstants;
+import org.apache.sshd.common.SshException;
 import org.eclipse.jgit.api.Git;
 import org.eclipse.jgit.api.errors.GitAPIException;
+import org.eclipse.jgit.errors.UnsupportedCredentialItem;
 import org.eclipse.jgit.lib.ObjectId;
 import org.eclipse.jgit.lib.Ref;
 import org.eclipse.jgit.lib.Repository;
 import org.eclipse.jgit.revwalk.RevCommit;
 import org.eclipse.jgit.revwalk.RevWalk;
+import org.eclipse.jgit.transport.CredentialItem;
+import org.eclipse.jgit.transport.CredentialsProvider;
 import org.eclipse.jgit.transport.RefSpec;
-import org.eclipse.jgit.transport.UsernamePasswordCredentialsProvider;
+import org.eclipse.jgit.transport.SshTransport;
+import org.eclipse.jgit.transport.Transport;
+import org.eclipse.jgit.transport.URIish;
 import org.eclipse.jgit.treewalk.TreeWalk;
 import org.eclipse.jgit.treewalk.filter.PathFilter;
+import org.eclipse.jgit.util.FileUtils;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,69 +45,172 @@ import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
  * Git over JGit, with one bare mirror per repository and credentials, shared by every Rollout
- * that reads it. A mirror is fetched at most once per {@code minFetchInterval}; concurrent readers
- * of the same mirror wait for one fetch instead of starting their own.
+ * that reads it. A mirror is fetched at most once per {@code minFetchInterval} (sooner after
+ * {@link #invalidate}); concurrent readers of the same mirror wait for one fetch instead of starting
+ * their own. Mirrors nobody has read for {@code mirrorIdleTimeout} are deleted, bounding disk use.
  *
  * <p>Mirrors are keyed by URL and credentials together, so a Rollout without credentials can never
  * read what another tenant's credentials fetched.
+ *
+ * <p>HTTPS uses the Secret's username and password; SSH uses the Secret's key and trusts only the host
+ * keys in its known_hosts (see {@link SshAccess}).
  */
 @ApplicationScoped
 public class JGitSource implements GitSource {
+    private static final Logger LOG = Logger.getLogger(JGitSource.class);
     private static final Pattern COMMIT_ID = Pattern.compile("^[0-9a-f]{40}$");
     private static final Pattern URL_USERINFO = Pattern.compile("(?<=://)[^/@\\s]+@");
     private static final long MAX_FILE_BYTES = 1024 * 1024;
 
-    private final Path cacheDir;
-    private final Duration timeout;
-    private final Duration minFetchInterval;
+    /**
+     * @param cacheDir          where the mirrors live, one directory each
+     * @param timeout           of one network operation against a Git server
+     * @param minFetchInterval  a mirror is fetched at most this often unless invalidated
+     * @param mirrorIdleTimeout a mirror nobody read for this long is deleted by {@link #evictIdle()}
+     */
+    public record Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout) {
+    }
+
+    private final Settings settings;
     private final Clock clock;
     private final Map<String, Mirror> mirrors = new ConcurrentHashMap<>();
+    private final Counter fetchesSucceeded;
+    private final Counter fetchesFailed;
 
     @Inject
-    public JGitSource(SluiceConfig config, Clock clock) {
-        this(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(), clock);
+    public JGitSource(SluiceConfig config, Clock clock, MeterRegistry meters) {
+        this(new Settings(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(),
+                config.git().mirrorIdleTimeout()), clock, meters);
     }
 
-    public JGitSource(Path cacheDir, Duration timeout, Duration minFetchInterval, Clock clock) {
-        this.cacheDir = cacheDir;
-        this.timeout = timeout;
-        this.minFetchInterval = minFetchInterval;
+    public JGitSource(Settings settings, Clock clock, MeterRegistry meters) {
+        this.settings = settings;
         this.clock = clock;
+        // No repository label: the number of repositories is unbounded, the number of outcomes is not.
+        this.fetchesSucceeded = fetchCounter(meters, "success");
+        this.fetchesFailed = fetchCounter(meters, "failure");
     }
 
-    private static final class Mirror {
-        final Path dir;
-        final ReentrantLock lock = new ReentrantLock();
-        Instant lastFetch;
+    private static Counter fetchCounter(MeterRegistry meters, String outcome) {
+        return Counter.builder("sluice.git.fetches")
+                .description("Fetches of the shared Git mirrors from their Git servers")
+                .tag("outcome", outcome)
+                .register(meters);
+    }
 
-        Mirror(Path dir) {
-            this.dir = dir;
+    private final class Mirror {
+        final String key;
+        final Path dir;
+        /** {@link RepositoryUrls#normalize} of the URL, to find the mirror when its repository is invalidated. */
+        final String repository;
+        final ReentrantLock lock = new ReentrantLock();
+        final AtomicLong fetches = new AtomicLong();
+        /** Set by {@link #invalidate} without the lock; cleared under it when a fetch starts. */
+        volatile boolean stale;
+        volatile Instant lastUsed = clock.instant();
+        Instant lastFetch;
+        boolean evicted;
+
+        Mirror(String key, String repository) {
+            this.key = key;
+            this.dir = settings.cacheDir().resolve(key);
+            this.repository = repository;
         }
     }
 
     @Override
     public GitSnapshot read(GitRequest request) throws SourceException {
-        Mirror mirror = mirrors.computeIfAbsent(mirrorKey(request), key -> new Mirror(cacheDir.resolve(key)));
-        mirror.lock.lock();
+        String key = mirrorKey(request);
+        String repository = RepositoryUrls.normalize(request.url());
+        while (true) {
+            Mirror mirror = mirrors.computeIfAbsent(key, k -> new Mirror(k, repository));
+            mirror.lock.lock();
+            try {
+                if (mirror.evicted) {
+                    continue; // deleted while this reader waited for it: start over with a new one
+                }
+                mirror.lastUsed = clock.instant();
+                return readLocked(mirror, request);
+            } finally {
+                mirror.lock.unlock();
+            }
+        }
+    }
+
+    private GitSnapshot readLocked(Mirror mirror, GitRequest request) throws SourceException {
         try (Git git = open(mirror)) {
             Instant now = clock.instant();
-            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(minFetchInterval).isAfter(now);
-            if (!fresh || resolve(git.getRepository(), request.ref()) == null) {
-                fetch(git, request);
+            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(settings.minFetchInterval()).isAfter(now);
+            if (!fresh || mirror.stale || !known(git.getRepository(), request.ref())) {
+                // Cleared before fetching, so that a push reported during this fetch causes the next one.
+                mirror.stale = false;
+                try {
+                    fetch(git, mirror, request);
+                } catch (SourceException e) {
+                    mirror.stale = true;
+                    throw e;
+                }
                 mirror.lastFetch = now;
             }
             return snapshot(git.getRepository(), request);
         } catch (IOException e) {
             throw new SourceException("GitCacheError", "cannot use the local Git mirror: " + redact(e.getMessage()), e);
-        } finally {
-            mirror.lock.unlock();
+        }
+    }
+
+    /**
+     * Marks every mirror of the repository (any URL form, any credentials) stale, so that its next read
+     * fetches even within the minimum fetch interval.
+     */
+    @Override
+    public void invalidate(String url) {
+        String repository = RepositoryUrls.normalize(url);
+        mirrors.values().stream().filter(m -> m.repository.equals(repository)).forEach(m -> m.stale = true);
+    }
+
+    /**
+     * How many fetches the mirrors of this repository (any URL form, any credentials) have started, failed
+     * ones included. A deleted idle mirror takes its count with it.
+     */
+    public long fetchCount(String url) {
+        String repository = RepositoryUrls.normalize(url);
+        return mirrors.values().stream().filter(m -> m.repository.equals(repository))
+                .mapToLong(m -> m.fetches.get()).sum();
+    }
+
+    /**
+     * Deletes the mirrors nobody has read for {@code mirrorIdleTimeout}; a later read clones again.
+     * A mirror being read is never deleted.
+     */
+    @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    public void evictIdle() {
+        Instant cutoff = clock.instant().minus(settings.mirrorIdleTimeout());
+        for (Mirror mirror : mirrors.values()) {
+            if (mirror.lastUsed.isAfter(cutoff) || !mirror.lock.tryLock()) {
+                continue;
+            }
+            try {
+                if (mirror.lastUsed.isAfter(cutoff)) {
+                    continue; // read while this check waited for the lock
+                }
+                mirror.evicted = true;
+                mirrors.remove(mirror.key, mirror);
+                FileUtils.delete(mirror.dir.toFile(), FileUtils.RECURSIVE | FileUtils.RETRY | FileUtils.SKIP_MISSING);
+                LOG.debugf("deleted the Git mirror %s, unused since %s", mirror.dir, mirror.lastUsed);
+            } catch (IOException e) {
+                LOG.warnf("cannot delete the idle Git mirror %s: %s", mirror.dir, e.getMessage());
+            } finally {
+                mirror.lock.unlock();
+            }
         }
     }
 
@@ -109,20 +226,146 @@ public class JGitSource implements GitSource {
         }
     }
 
-    private void fetch(Git git, GitRequest request) throws SourceException {
-        var fetch = git.fetch()
-                .setRemote(request.url())
-                .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
-                .setRemoveDeletedRefs(true)
-                .setTimeout((int) Math.max(1, timeout.toSeconds()));
-        request.credentials().ifPresent(c -> fetch.setCredentialsProvider(
-                new UsernamePasswordCredentialsProvider(c.username(), c.password())));
-        try {
-            fetch.call();
-        } catch (GitAPIException | RuntimeException e) {
-            throw new SourceException("GitUnreachable",
-                    "cannot fetch " + redact(request.url()) + ": " + redact(rootMessage(e)), e);
+    private void fetch(Git git, Mirror mirror, GitRequest request) throws SourceException {
+        GitCredentials credentials = request.credentials().orElse(null);
+        // HTTP gets a provider even without credentials, to tell "credentials required" from other failures.
+        SecretCredentialsProvider https = credentials instanceof GitCredentials.Ssh ? null
+                : new SecretCredentialsProvider(credentials instanceof GitCredentials.Https h ? h : null);
+        try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, settings.cacheDir()) : null) {
+            var fetch = git.fetch()
+                    .setRemote(request.url())
+                    .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                    .setRemoveDeletedRefs(true)
+                    .setTimeout((int) Math.max(1, settings.timeout().toSeconds()))
+                    .setTransportConfigCallback(transport -> useCredentials(transport, credentials, ssh));
+            fetch.setCredentialsProvider(https);
+            mirror.fetches.incrementAndGet();
+            try {
+                fetch.call();
+                fetchesSucceeded.increment();
+            } catch (CredentialsMismatch e) {
+                fetchesFailed.increment();
+                throw new SourceException(e.reason, e.getMessage());
+            } catch (GitAPIException | RuntimeException e) {
+                fetchesFailed.increment();
+                throw failure(request, e, ssh, https);
+            }
         }
+    }
+
+    /**
+     * Hands the Secret's SSH setup to an SSH transport, and refuses a transport the credentials do not fit.
+     * An SSH transport without it would fall back to JGit's default, which reads the operator's ~/.ssh.
+     */
+    private static void useCredentials(Transport transport, GitCredentials credentials, SshAccess ssh) {
+        if (transport instanceof SshTransport sshTransport) {
+            if (ssh == null) {
+                throw credentials == null
+                        ? new CredentialsMismatch("InvalidSpec", "an SSH URL needs source.git.secretRef naming a "
+                                + "Secret with 'identity' (a private key) and 'known_hosts'")
+                        : new CredentialsMismatch("InvalidSecret", "the Secret holds HTTPS credentials ('password') "
+                                + "but the URL is an SSH URL, which needs 'identity' and 'known_hosts'");
+            }
+            sshTransport.setSshSessionFactory(ssh.sessionFactory());
+        } else if (ssh != null) {
+            throw new CredentialsMismatch("InvalidSecret", "the Secret holds an SSH key ('identity') but the URL is "
+                    + "not an SSH URL (ssh://host/path or user@host:path)");
+        }
+    }
+
+    /** Credentials that do not fit the URL's transport; raised before anything is sent. */
+    private static final class CredentialsMismatch extends RuntimeException {
+        final String reason;
+
+        CredentialsMismatch(String reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+    }
+
+    private static SourceException failure(GitRequest request, Exception e, SshAccess ssh,
+            SecretCredentialsProvider https) {
+        String cannotFetch = "cannot fetch " + redact(request.url()) + ": ";
+        Optional<TrustedHostKeys.Refusal> refusal = ssh == null ? Optional.empty() : ssh.hostKeyRefusal();
+        if (refusal.isPresent()) {
+            return new SourceException(refusal.get().reason(), cannotFetch + refusal.get().message(), e);
+        }
+        if (https != null && https.refused && request.credentials().isEmpty()) {
+            return new SourceException("GitAuthFailed", cannotFetch + "the server requires credentials: name a Secret "
+                    + "with 'username' and 'password' in source.git.secretRef", e);
+        }
+        if ((https != null && https.refused) || (ssh != null && sshAuthenticationFailed(e))) {
+            return new SourceException("GitAuthFailed", cannotFetch + "the server did not accept the credentials "
+                    + "from the Secret (not authorized)", e);
+        }
+        return new SourceException("GitUnreachable", cannotFetch + redact(rootMessage(e)), e);
+    }
+
+    private static boolean sshAuthenticationFailed(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SshException ssh
+                    && ssh.getDisconnectCode() == SshConstants.SSH2_DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The Secret's username and password for HTTP basic authentication, or none. JGit asks for credentials
+     * when the server wants some, and resets the provider when the server refuses them; either way this
+     * one gives nothing more, and remembers the refusal so that the failure can say so.
+     */
+    private static final class SecretCredentialsProvider extends CredentialsProvider {
+        private final GitCredentials.Https credentials;
+        volatile boolean refused;
+
+        /** @param credentials null when the Rollout names no Secret */
+        SecretCredentialsProvider(GitCredentials.Https credentials) {
+            this.credentials = credentials;
+        }
+
+        @Override
+        public boolean isInteractive() {
+            return false;
+        }
+
+        @Override
+        public boolean supports(CredentialItem... items) {
+            for (CredentialItem item : items) {
+                if (!(item instanceof CredentialItem.Username || item instanceof CredentialItem.Password)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public boolean get(URIish uri, CredentialItem... items) throws UnsupportedCredentialItem {
+            if (refused || credentials == null) {
+                refused = true;
+                return false;
+            }
+            for (CredentialItem item : items) {
+                switch (item) {
+                    case CredentialItem.Username username -> username.setValue(credentials.username());
+                    case CredentialItem.Password password -> password.setValue(credentials.password().toCharArray());
+                    default -> throw new UnsupportedCredentialItem(uri, item.getClass().getSimpleName());
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void reset(URIish uri) {
+            refused = true;
+        }
+    }
+
+    /** A branch or tag the mirror has, or a commit it holds. */
+    private static boolean known(Repository repo, String ref) throws IOException {
+        return resolve(repo, ref) != null
+                || (COMMIT_ID.matcher(ref).matches() && repo.getObjectDatabase().has(ObjectId.fromString(ref)));
     }
 
     private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
@@ -203,11 +446,15 @@ public class JGitSource implements GitSource {
         try {
             MessageDigest digest = MessageDigest.getInstance("SHA-256");
             digest.update(request.url().getBytes(StandardCharsets.UTF_8));
-            request.credentials().ifPresent(c -> {
-                digest.update((byte) 0);
-                digest.update(c.username().getBytes(StandardCharsets.UTF_8));
-                digest.update((byte) 0);
-                digest.update(c.password().getBytes(StandardCharsets.UTF_8));
+            request.credentials().ifPresent(credentials -> {
+                List<String> parts = switch (credentials) {
+                    case GitCredentials.Https h -> List.of("https", h.username(), h.password());
+                    case GitCredentials.Ssh s -> List.of("ssh", s.identity(), s.knownHosts());
+                };
+                for (String part : parts) {
+                    digest.update((byte) 0);
+                    digest.update(part.getBytes(StandardCharsets.UTF_8));
+                }
             });
             return HexFormat.of().formatHex(digest.digest(), 0, 16);
         } catch (NoSuchAlgorithmException e) {
