@@ -116,6 +116,7 @@ class CanaryDeliveryMockTest {
         assertThat(image("checkout-stable")).as("stable untouched during the canary").isEqualTo("checkout:1.0");
         assertThat(weightsInVirtualService()).containsExactly(95, 5);
         assertThat(get(rollout).getStatus().canaryRevision).isEqualTo(v2);
+        await().atMost(WAIT).until(() -> get(rollout).getStatus().pauseStartTime != null);
 
         clock.advance(Duration.ofMinutes(2));
         Rollout paused = awaitPhase(rollout, RolloutPhase.Paused);
