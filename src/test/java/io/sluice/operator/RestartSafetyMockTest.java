@@ -8,14 +8,11 @@ import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.Pause;
 import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.Rollout;
-import io.sluice.config.SluiceConfig;
 import io.sluice.core.RolloutFixtures;
-import io.sluice.source.jgit.JGitSource;
 import io.sluice.testing.git.GitRepoFixture;
 import io.sluice.testing.kube.DeploymentController;
 import io.sluice.testing.kube.MockKubeApi;
 import io.sluice.testing.time.MutableClock;
-import io.sluice.traffic.istio.IstioTrafficRouter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,13 +79,13 @@ class RestartSafetyMockTest {
             rollout.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(5), timed, CanaryStep.weight(50), indefinite);
             client.resource(rollout).create();
 
-            Operator operator = new Operator(client, clock, caches.resolve(namespace + "-0"));
+            ManualOperator operator = new ManualOperator(client, clock, caches.resolve(namespace + "-0"));
             Runnable reconcile = new Runnable() {
                 int instance = 0;
 
                 @Override
                 public void run() {
-                    Operator op = restartEveryTime ? new Operator(client, clock, caches.resolve(namespace + "-" + ++instance)) : operator;
+                    ManualOperator op = restartEveryTime ? new ManualOperator(client, clock, caches.resolve(namespace + "-" + ++instance)) : operator;
                     Rollout current = client.resources(Rollout.class).inNamespace(namespace).withName("checkout").get();
                     op.reconciler.reconcile(current, null);
                     awaitDeploymentsSettled(client, namespace);
@@ -103,12 +100,14 @@ class RestartSafetyMockTest {
 
             reconcileTimes.accept(4);                       // first revision to stable
             repo.commit("v2", manifests("checkout:1.1"));
+            clock.advance(Duration.ofMinutes(1));           // the poll interval passes
             reconcileTimes.accept(4);                       // canary, 5%, pause starts
             clock.advance(Duration.ofMinutes(1));
             reconcileTimes.accept(4);                       // pause ends, 50%, indefinite pause
             edit(client, namespace, r -> r.getSpec().promote = promote("p1"));
             reconcileTimes.accept(6);                       // promotion
             repo.commit("v3", manifests("checkout:1.2"));
+            clock.advance(Duration.ofMinutes(1));
             reconcileTimes.accept(3);
             edit(client, namespace, r -> r.getSpec().abort = request("a1"));
             reconcileTimes.accept(3);                       // aborted
@@ -166,19 +165,5 @@ class RestartSafetyMockTest {
         ActionRequest a = new ActionRequest();
         a.id = id;
         return a;
-    }
-
-    /** Everything an operator process holds, built from scratch. */
-    private static final class Operator {
-        final RolloutReconciler reconciler;
-
-        Operator(KubernetesClient client, MutableClock clock, Path gitCache) {
-            SluiceConfig config = TestConfig.of(gitCache);
-            ClusterObjects objects = new ClusterObjects(client);
-            reconciler = new RolloutReconciler(client,
-                    new JGitSource(config, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry()),
-                    new StatusWriter(client), new EventRecorder(client, clock),
-                    new DeliveryExecutor(client, objects, new IstioTrafficRouter(client)), config, clock);
-        }
     }
 }

@@ -11,6 +11,10 @@ final class TestConfig {
     }
 
     static SluiceConfig of(Path gitCache) {
+        return of(gitCache, Duration.ZERO);
+    }
+
+    static SluiceConfig of(Path gitCache, Duration minFetchInterval) {
         return new SluiceConfig() {
             @Override
             public Git git() {
@@ -27,7 +31,7 @@ final class TestConfig {
 
                     @Override
                     public Duration minFetchInterval() {
-                        return Duration.ZERO;
+                        return minFetchInterval;
                     }
 
                     @Override

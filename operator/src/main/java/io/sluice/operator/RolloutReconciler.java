@@ -207,7 +207,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         GitSource gitSpec = spec.source.git;
         try {
             GitSnapshot snapshot = git.read(new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
-                    credentials(gitSpec, namespace)));
+                    credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault())));
             ManifestSet manifests = ManifestSet.parse(snapshot.files());
             List<String> violations = ManifestRules.violations(manifests, namespace);
             if (!violations.isEmpty()) {

@@ -50,7 +50,7 @@ class JGitSourceFetchIT {
     private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
     private JGitSource source;
 
-    private JGitSource source() {
+    private synchronized JGitSource source() { // readers race to the first call
         if (source == null) {
             source = new JGitSource(new JGitSource.Settings(cache, Duration.ofSeconds(10), MIN_FETCH_INTERVAL,
                     IDLE_TIMEOUT), clock, meters);

@@ -149,7 +149,9 @@ public class JGitSource implements GitSource {
     private GitSnapshot readLocked(Mirror mirror, GitRequest request) throws SourceException {
         try (Git git = open(mirror)) {
             Instant now = clock.instant();
-            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(settings.minFetchInterval()).isAfter(now);
+            Duration maxAge = request.maxAge().compareTo(settings.minFetchInterval()) > 0
+                    ? request.maxAge() : settings.minFetchInterval();
+            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(maxAge).isAfter(now);
             if (!fresh || mirror.stale || !known(git.getRepository(), request.ref())) {
                 // Cleared before fetching, so that a push reported during this fetch causes the next one.
                 mirror.stale = false;

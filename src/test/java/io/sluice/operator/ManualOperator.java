@@ -1,0 +1,29 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.sluice.config.SluiceConfig;
+import io.sluice.source.jgit.JGitSource;
+import io.sluice.testing.time.MutableClock;
+import io.sluice.traffic.istio.IstioTrafficRouter;
+
+import java.nio.file.Path;
+
+/**
+ * Everything an operator process holds, built by hand outside Quarkus, so a test can start a fresh
+ * one at will (a restart) or call reconcile directly and deterministically.
+ */
+final class ManualOperator {
+    final RolloutReconciler reconciler;
+    final JGitSource git;
+
+    ManualOperator(KubernetesClient client, MutableClock clock, Path gitCache) {
+        this(client, clock, TestConfig.of(gitCache));
+    }
+
+    ManualOperator(KubernetesClient client, MutableClock clock, SluiceConfig config) {
+        git = new JGitSource(config, clock, new SimpleMeterRegistry());
+        reconciler = new RolloutReconciler(client, git, new StatusWriter(client), new EventRecorder(client, clock),
+                new DeliveryExecutor(client, new ClusterObjects(client), new IstioTrafficRouter(client)), config, clock);
+    }
+}
