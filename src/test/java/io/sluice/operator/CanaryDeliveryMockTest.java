@@ -187,6 +187,22 @@ class CanaryDeliveryMockTest {
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
                 .orElseThrow().message).contains("widget.yaml").contains("unknown kind example.com/v1/Widget"));
 
+        Map<String, String> otherNamespace = manifests("checkout:2.0");
+        otherNamespace.put("apps/checkout/elsewhere.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: kube-system}\n");
+        repo.commit("other namespace", otherNamespace);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
+                .orElseThrow().message).contains("elsewhere.yaml").contains("is for namespace kube-system"));
+
+        Map<String, String> noWorkload = manifests("checkout:2.0");
+        noWorkload.remove("apps/checkout/deployment.yaml");
+        repo.commit("no workload", noWorkload);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.REFERENCES_RESOLVED)
+                .orElseThrow().reason).isEqualTo("WorkloadNotFound"));
+
+        edit(rollout, r -> r.getSpec().source.git.secretRef = new io.sluice.api.v1alpha1.LocalObjectReference("missing"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
+                .orElseThrow().reason).isEqualTo("SecretNotFound"));
+
         Rollout now = get(rollout);
         assertThat(now.getStatus().phase).isEqualTo(RolloutPhase.Degraded);
         assertThat(now.getStatus().message).contains("stable " + v1.substring(0, 12) + " keeps serving");
@@ -194,7 +210,30 @@ class CanaryDeliveryMockTest {
         assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
         assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()).isNull();
         assertThat(client.configMaps().inNamespace(namespace).withName("extra").get()).as("nothing applied").isNull();
-        assertThat(eventReasons(rollout)).contains("InvalidManifest");
+        assertThat(eventReasons(rollout)).contains("InvalidManifest", "WorkloadNotFound", "SecretNotFound");
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+    }
+
+    @Test
+    void objectsRemovedFromGitArePrunedAndOnlyThose() {
+        Map<String, String> files = manifests("checkout:1.0");
+        files.put("apps/checkout/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {level: info}\n");
+        repo.commit("with settings", files);
+        client.configMaps().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                .withNewMetadata().withName("hand-made").endMetadata().build()).create();
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(client.configMaps().inNamespace(namespace).withName("settings").get().getMetadata().getLabels())
+                .containsEntry("app.kubernetes.io/managed-by", "sluice").containsEntry("sluice.io/rollout", "checkout");
+
+        String v2 = repo.commit("settings removed", manifests("checkout:1.0"));
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().stableRevision).isEqualTo(v2));
+
+        assertThat(client.configMaps().inNamespace(namespace).withName("settings").get()).as("pruned").isNull();
+        assertThat(client.configMaps().inNamespace(namespace).withName("hand-made").get()).as("not Sluice's").isNotNull();
+        assertThat(get(rollout).getStatus().inventory).doesNotContain("v1/ConfigMap/settings");
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get())
+                .as("a config-only commit needs no canary").isNull();
     }
 
     @Test
