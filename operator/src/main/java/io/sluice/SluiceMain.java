@@ -5,6 +5,7 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 import io.sluice.sandbox.ClusterTarget;
 import io.sluice.sandbox.SandboxApiServer;
 import io.sluice.sandbox.SandboxClientProperties;
+import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.sandbox.SandboxSeed;
 import org.jboss.logging.Logger;
 
@@ -39,12 +40,14 @@ public class SluiceMain {
     private static void runInSandbox(String[] args) throws IOException {
         Path projectDir = Path.of(System.getProperty("sluice.project.dir", ".")).toAbsolutePath().normalize();
         Path workDir = Files.createTempDirectory("sluice-sandbox");
-        try (SandboxApiServer sandbox = SandboxApiServer.start()) {
+        try (SandboxApiServer sandbox = SandboxApiServer.start();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(sandbox.client())) {
             sandbox.installCrds(projectDir.resolve("crds"));
             var seeded = SandboxSeed.seed(sandbox.client(), projectDir.resolve("examples/checkout"), workDir);
             LOG.infof("No Kubernetes cluster configured (no KUBECONFIG, ~/.kube/config or service account): running "
                     + "against an embedded SANDBOX API at %s. It is an in-memory stand-in (Fabric8's mock server): no "
-                    + "pods run, nothing is persisted. Seeded Rollout shop/%s from examples/checkout, reading Git "
+                    + "pods run (a stand-in Deployment controller reports every Deployment available), nothing is "
+                    + "persisted. Seeded Rollout shop/%s from examples/checkout, reading Git "
                     + "repository %s at %s.", sandbox.url(), seeded.rollout().getMetadata().getName(), seeded.gitUrl(),
                     seeded.revision().substring(0, 12));
             SandboxClientProperties.pointAt(sandbox.url());

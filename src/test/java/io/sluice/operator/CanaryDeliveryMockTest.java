@@ -19,7 +19,7 @@ import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.ConditionTypes;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.testing.git.GitRepoFixture;
-import io.sluice.testing.kube.DeploymentController;
+import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.kube.OperatorOnMockApi;
 import io.sluice.testing.time.MutableClock;
 import jakarta.inject.Inject;
@@ -55,7 +55,7 @@ class CanaryDeliveryMockTest {
     MutableClock clock;
 
     private GitRepoFixture repo;
-    private DeploymentController deployments;
+    private SandboxDeploymentController deployments;
     private String namespace;
     private final List<Integer> canaryWeights = new CopyOnWriteArrayList<>();
     private Watch vsWatch;
@@ -64,7 +64,7 @@ class CanaryDeliveryMockTest {
     void setUp() {
         namespace = "shop-" + NAMES.incrementAndGet();
         repo = GitRepoFixture.create();
-        deployments = new DeploymentController(client, namespace);
+        deployments = new SandboxDeploymentController(client, namespace);
         client.resource(client.getKubernetesSerialization().unmarshal("""
                 apiVersion: sluice.io/v1alpha1
                 kind: AnalysisTemplate

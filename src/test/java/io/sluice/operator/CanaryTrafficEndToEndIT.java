@@ -15,7 +15,7 @@ import io.sluice.testing.dataplane.LoadGenerator;
 import io.sluice.testing.dataplane.TestBackend;
 import io.sluice.testing.dataplane.VirtualServiceBridge;
 import io.sluice.testing.git.GitRepoFixture;
-import io.sluice.testing.kube.DeploymentController;
+import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.kube.OperatorOnMockApi;
 import io.sluice.testing.prometheus.PrometheusFixture;
 import io.sluice.testing.prometheus.ScrapeJob;
@@ -69,7 +69,7 @@ class CanaryTrafficEndToEndIT {
     void theCanaryShareMeasuredInPrometheusFollowsEachStep() throws Exception {
         List<String> measured = new ArrayList<>();
         try (GitRepoFixture repo = GitRepoFixture.create();
-             DeploymentController deployments = new DeploymentController(client, NAMESPACE);
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, NAMESPACE);
              VirtualServiceBridge bridge = new VirtualServiceBridge(client, NAMESPACE, "checkout", "primary",
                      VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), haproxy)) {
             client.resource(client.getKubernetesSerialization().unmarshal("""

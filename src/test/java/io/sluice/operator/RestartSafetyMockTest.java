@@ -10,7 +10,7 @@ import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.testing.git.GitRepoFixture;
-import io.sluice.testing.kube.DeploymentController;
+import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.kube.MockKubeApi;
 import io.sluice.testing.time.MutableClock;
 import org.junit.jupiter.api.Test;
@@ -60,7 +60,7 @@ class RestartSafetyMockTest {
         MutableClock clock = new MutableClock();
         List<String> seen = new ArrayList<>();
         try (GitRepoFixture repo = GitRepoFixture.create();
-             DeploymentController deployments = new DeploymentController(client, namespace)) {
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace)) {
             client.resource(client.getKubernetesSerialization().unmarshal("""
                     apiVersion: sluice.io/v1alpha1
                     kind: AnalysisTemplate

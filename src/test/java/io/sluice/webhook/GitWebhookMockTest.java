@@ -5,7 +5,7 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
-import io.sluice.testing.kube.DeploymentController;
+import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.core.RolloutFixtures;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -161,7 +161,7 @@ class GitWebhookMockTest {
     @Test
     void aPushMakesTheRolloutsOfThatRepositoryReadTheNewCommitAtOnce() throws Exception {
         try (GitRepoFixture shop = GitRepoFixture.createIn(daemon.baseDir(), "shop", "main");
-             DeploymentController deployments = new DeploymentController(client, "webhook")) {
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, "webhook")) {
             client.resource(client.getKubernetesSerialization().unmarshal("""
                     apiVersion: sluice.io/v1alpha1
                     kind: AnalysisTemplate

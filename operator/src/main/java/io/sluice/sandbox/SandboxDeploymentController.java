@@ -1,4 +1,4 @@
-package io.sluice.testing.kube;
+package io.sluice.sandbox;
 
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
@@ -12,18 +12,29 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Plays the kube-controller-manager's Deployment controller on the mock API, which has none: every
+ * Plays the kube-controller-manager's Deployment controller on the sandbox (mock) API, which has
+ * none, for the `sluice run` sandbox and the tests. No pods exist: every
  * Deployment's status reports all its replicas updated and available for its current generation.
  * Deployments named in {@link #hold} stay unavailable, to test deadlines and availability gates.
  */
-public final class DeploymentController implements AutoCloseable {
+public final class SandboxDeploymentController implements AutoCloseable {
     private final KubernetesClient client;
     private final SharedIndexInformer<Deployment> informer;
     private final Set<String> held = ConcurrentHashMap.newKeySet();
 
-    public DeploymentController(KubernetesClient client, String namespace) {
+    public SandboxDeploymentController(KubernetesClient client, String namespace) {
+        this(client, client.apps().deployments().inNamespace(namespace));
+    }
+
+    /** Watches every namespace. */
+    public SandboxDeploymentController(KubernetesClient client) {
+        this(client, client.apps().deployments().inAnyNamespace());
+    }
+
+    private SandboxDeploymentController(KubernetesClient client,
+            io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<Deployment, ?, ?> deployments) {
         this.client = client;
-        this.informer = client.apps().deployments().inNamespace(namespace).inform(new ResourceEventHandler<>() {
+        this.informer = deployments.inform(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Deployment d) {
                 reconcile(d);
