@@ -78,4 +78,35 @@ public final class RolloutFixtures {
                             route: [{destination: {host: checkout}}]
                         """);
     }
+
+    /** The checkout manifests under apps/checkout/, running the given image. */
+    public static java.util.Map<String, String> checkoutManifestsInRepo(String image) {
+        java.util.Map<String, String> files = new java.util.HashMap<>();
+        checkoutManifests().forEach((name, content) ->
+                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
+        return files;
+    }
+
+    /** Creates the AnalysisTemplate "http-slo" that the checkout Rollout's analysis step names. */
+    public static void createAnalysisTemplate(io.fabric8.kubernetes.client.KubernetesClient client, String namespace) {
+        client.resource(client.getKubernetesSerialization().unmarshal("""
+                apiVersion: sluice.io/v1alpha1
+                kind: AnalysisTemplate
+                metadata: {name: http-slo, namespace: %s}
+                spec: {metrics: [{name: error-rate, successCondition: result < 0.01, provider: {prometheus: {query: up}}}]}
+                """.formatted(namespace), io.sluice.api.v1alpha1.AnalysisTemplate.class)).create();
+    }
+
+    public static io.sluice.api.v1alpha1.PromoteRequest promote(String id, boolean full) {
+        io.sluice.api.v1alpha1.PromoteRequest request = new io.sluice.api.v1alpha1.PromoteRequest();
+        request.id = id;
+        request.full = full;
+        return request;
+    }
+
+    public static io.sluice.api.v1alpha1.ActionRequest request(String id) {
+        io.sluice.api.v1alpha1.ActionRequest request = new io.sluice.api.v1alpha1.ActionRequest();
+        request.id = id;
+        return request;
+    }
 }

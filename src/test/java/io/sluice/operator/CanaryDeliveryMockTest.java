@@ -8,12 +8,9 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.sluice.api.v1alpha1.ActionRequest;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.Condition;
 import io.sluice.api.v1alpha1.Pause;
-import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.ConditionTypes;
@@ -65,16 +62,7 @@ class CanaryDeliveryMockTest {
         namespace = "shop-" + NAMES.incrementAndGet();
         repo = GitRepoFixture.create();
         deployments = new SandboxDeploymentController(client, namespace);
-        client.resource(client.getKubernetesSerialization().unmarshal("""
-                apiVersion: sluice.io/v1alpha1
-                kind: AnalysisTemplate
-                metadata: {name: http-slo, namespace: %s}
-                spec:
-                  metrics:
-                  - name: error-rate
-                    successCondition: result < 0.01
-                    provider: {prometheus: {query: "sum(rate(errors[1m]))"}}
-                """.formatted(namespace), AnalysisTemplate.class)).create();
+        RolloutFixtures.createAnalysisTemplate(client, namespace);
         vsWatch = client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
                 .watch(new Watcher<>() {
                     @Override
@@ -100,7 +88,7 @@ class CanaryDeliveryMockTest {
 
     @Test
     void aCommitIsRunAsACanaryStepByStepAndPromoted() {
-        String v1 = repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        String v1 = repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
 
         Rollout healthy = awaitPhase(rollout, RolloutPhase.Healthy);
@@ -110,7 +98,7 @@ class CanaryDeliveryMockTest {
                 .containsEntry("sluice.io/role", "stable").containsEntry("app", "checkout");
         assertThat(canaryWeights).containsExactly(0);
 
-        String v2 = repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        String v2 = repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         awaitStep(rollout, 1);
         assertThat(image("checkout-canary")).isEqualTo("checkout:1.1");
         assertThat(image("checkout-stable")).as("stable untouched during the canary").isEqualTo("checkout:1.0");
@@ -127,7 +115,7 @@ class CanaryDeliveryMockTest {
         sleepQuietly(Duration.ofMillis(1500));
         assertThat(get(rollout).getStatus().phase).as("an indefinite pause holds").isEqualTo(RolloutPhase.Paused);
 
-        edit(rollout, r -> r.getSpec().promote = promote("p1", false));
+        edit(rollout, r -> r.getSpec().promote = RolloutFixtures.promote("p1", false));
         Rollout promoted = awaitPhase(rollout, RolloutPhase.Healthy);
         assertThat(promoted.getStatus().stableRevision).isEqualTo(v2);
         assertThat(promoted.getStatus().canaryRevision).isNull();
@@ -141,14 +129,14 @@ class CanaryDeliveryMockTest {
 
     @Test
     void abortSendsAllTrafficToStableAndScalesTheCanaryDownAfterTheDelay() {
-        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
         awaitPhase(rollout, RolloutPhase.Healthy);
-        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         awaitStep(rollout, 1);
         int stableReplicas = client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get().getSpec().getReplicas();
 
-        edit(rollout, r -> r.getSpec().abort = request("a1"));
+        edit(rollout, r -> r.getSpec().abort = RolloutFixtures.request("a1"));
 
         Rollout aborted = awaitPhase(rollout, RolloutPhase.Aborted);
         assertThat(weightsInVirtualService()).containsExactly(100, 0);
@@ -163,37 +151,37 @@ class CanaryDeliveryMockTest {
         assertThat(stable.getSpec().getReplicas()).isEqualTo(stableReplicas);
         assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
 
-        edit(rollout, r -> r.getSpec().retry = request("r1"));
+        edit(rollout, r -> r.getSpec().retry = RolloutFixtures.request("r1"));
         awaitStep(rollout, 1);
         assertThat(weightsInVirtualService()).containsExactly(95, 5);
     }
 
     @Test
     void aBadRevisionIsRejectedWholeAndStableKeepsServing() {
-        String v1 = repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        String v1 = repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
         awaitPhase(rollout, RolloutPhase.Healthy);
 
-        Map<String, String> broken = manifests("checkout:2.0");
+        Map<String, String> broken = RolloutFixtures.checkoutManifestsInRepo("checkout:2.0");
         broken.put("apps/checkout/extra.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: [\n");
         repo.commit("broken", broken);
         Condition source = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False");
         assertThat(source.reason).isEqualTo("InvalidManifest");
         assertThat(source.message).startsWith("extra.yaml");
 
-        Map<String, String> unknownKind = manifests("checkout:2.0");
+        Map<String, String> unknownKind = RolloutFixtures.checkoutManifestsInRepo("checkout:2.0");
         unknownKind.put("apps/checkout/widget.yaml", "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n");
         repo.commit("unknown kind", unknownKind);
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
                 .orElseThrow().message).contains("widget.yaml").contains("unknown kind example.com/v1/Widget"));
 
-        Map<String, String> otherNamespace = manifests("checkout:2.0");
+        Map<String, String> otherNamespace = RolloutFixtures.checkoutManifestsInRepo("checkout:2.0");
         otherNamespace.put("apps/checkout/elsewhere.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: kube-system}\n");
         repo.commit("other namespace", otherNamespace);
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
                 .orElseThrow().message).contains("elsewhere.yaml").contains("is for namespace kube-system"));
 
-        Map<String, String> noWorkload = manifests("checkout:2.0");
+        Map<String, String> noWorkload = RolloutFixtures.checkoutManifestsInRepo("checkout:2.0");
         noWorkload.remove("apps/checkout/deployment.yaml");
         repo.commit("no workload", noWorkload);
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.REFERENCES_RESOLVED)
@@ -216,7 +204,7 @@ class CanaryDeliveryMockTest {
 
     @Test
     void objectsRemovedFromGitArePrunedAndOnlyThose() {
-        Map<String, String> files = manifests("checkout:1.0");
+        Map<String, String> files = RolloutFixtures.checkoutManifestsInRepo("checkout:1.0");
         files.put("apps/checkout/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {level: info}\n");
         repo.commit("with settings", files);
         client.configMaps().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
@@ -226,7 +214,7 @@ class CanaryDeliveryMockTest {
         assertThat(client.configMaps().inNamespace(namespace).withName("settings").get().getMetadata().getLabels())
                 .containsEntry("app.kubernetes.io/managed-by", "sluice").containsEntry("sluice.io/rollout", "checkout");
 
-        String v2 = repo.commit("settings removed", manifests("checkout:1.0"));
+        String v2 = repo.commit("settings removed", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().stableRevision).isEqualTo(v2));
 
         assertThat(client.configMaps().inNamespace(namespace).withName("settings").get()).as("pruned").isNull();
@@ -238,12 +226,12 @@ class CanaryDeliveryMockTest {
 
     @Test
     void aCanaryThatNeverBecomesAvailableGetsNoTrafficAndIsAbortedAtTheDeadline() {
-        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> r.getSpec().progressDeadlineSeconds = 60);
         awaitPhase(rollout, RolloutPhase.Healthy);
         deployments.hold("checkout-canary");
 
-        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().message).contains("waiting for canary"));
         assertThat(weightsInVirtualService()).containsExactly(100, 0);
 
@@ -255,20 +243,20 @@ class CanaryDeliveryMockTest {
 
     @Test
     void aNewerCommitSupersedesTheCanaryAndFullPromoteSkipsTheRest() {
-        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
         awaitPhase(rollout, RolloutPhase.Healthy);
-        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         awaitStep(rollout, 1);
 
-        String v3 = repo.commit("checkout 1.2", manifests("checkout:1.2"));
+        String v3 = repo.commit("checkout 1.2", RolloutFixtures.checkoutManifestsInRepo("checkout:1.2"));
         await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().canaryRevision).isEqualTo(v3));
         awaitStep(rollout, 1);
         assertThat(image("checkout-canary")).isEqualTo("checkout:1.2");
         assertThat(image("checkout-stable")).isEqualTo("checkout:1.0");
         assertThat(eventReasons(rollout)).contains("CanarySuperseded");
 
-        edit(rollout, r -> r.getSpec().promote = promote("full-1", true));
+        edit(rollout, r -> r.getSpec().promote = RolloutFixtures.promote("full-1", true));
         Rollout promoted = awaitPhase(rollout, RolloutPhase.Healthy);
         assertThat(promoted.getStatus().stableRevision).isEqualTo(v3);
         assertThat(image("checkout-stable")).isEqualTo("checkout:1.2");
@@ -278,14 +266,14 @@ class CanaryDeliveryMockTest {
 
     @Test
     void pauseHoldsTheRolloutAndReplicasSetOnTheLiveStableSurviveGitSyncs() {
-        repo.commit("checkout 1.0", manifests("checkout:1.0"));
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
         awaitPhase(rollout, RolloutPhase.Healthy);
         client.apps().deployments().inNamespace(namespace).withName("checkout-stable")
                 .edit(d -> { d.getSpec().setReplicas(7); return d; });
 
         edit(rollout, r -> r.getSpec().paused = true);
-        repo.commit("checkout 1.1", manifests("checkout:1.1"));
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         awaitPhase(rollout, RolloutPhase.Paused);
         sleepQuietly(Duration.ofSeconds(2));
         assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get())
@@ -295,7 +283,7 @@ class CanaryDeliveryMockTest {
         awaitStep(rollout, 1);
         assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()
                 .getSpec().getReplicas()).as("canary sized like the live stable").isEqualTo(7);
-        edit(rollout, r -> r.getSpec().promote = promote("full-1", true));
+        edit(rollout, r -> r.getSpec().promote = RolloutFixtures.promote("full-1", true));
         awaitPhase(rollout, RolloutPhase.Healthy);
         assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get()
                 .getSpec().getReplicas()).as("the autoscaler's 7, not Git's 1").isEqualTo(7);
@@ -303,7 +291,7 @@ class CanaryDeliveryMockTest {
 
     @Test
     void withSubsetsTheDestinationRuleSelectsStableAndCanaryPods() {
-        Map<String, String> files = manifests("checkout:1.0");
+        Map<String, String> files = RolloutFixtures.checkoutManifestsInRepo("checkout:1.0");
         files.put("apps/checkout/destinationrule.yaml", """
                 apiVersion: networking.istio.io/v1
                 kind: DestinationRule
@@ -324,7 +312,7 @@ class CanaryDeliveryMockTest {
         });
         awaitPhase(rollout, RolloutPhase.Healthy);
         Map<String, String> canaryFiles = new HashMap<>(files);
-        canaryFiles.putAll(manifests("checkout:1.1"));
+        canaryFiles.putAll(RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
         repo.commit("checkout 1.1", canaryFiles);
         awaitStep(rollout, 1);
 
@@ -340,12 +328,6 @@ class CanaryDeliveryMockTest {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    private Map<String, String> manifests(String image) {
-        Map<String, String> files = new HashMap<>();
-        RolloutFixtures.checkoutManifests().forEach((name, content) ->
-                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
-        return files;
-    }
 
     private Rollout create(Consumer<Rollout> customize) {
         Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
@@ -430,18 +412,7 @@ class CanaryDeliveryMockTest {
                 .map(e -> e.getReason()).toList();
     }
 
-    private static PromoteRequest promote(String id, boolean full) {
-        PromoteRequest p = new PromoteRequest();
-        p.id = id;
-        p.full = full;
-        return p;
-    }
 
-    private static ActionRequest request(String id) {
-        ActionRequest a = new ActionRequest();
-        a.id = id;
-        return a;
-    }
 
     private static void sleepQuietly(Duration d) {
         try {

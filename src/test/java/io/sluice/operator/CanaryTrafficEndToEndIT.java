@@ -3,10 +3,8 @@ package io.sluice.operator;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.Pause;
-import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.RolloutFixtures;
@@ -27,9 +25,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 import static io.sluice.testing.dataplane.HAProxyFixture.CANARY;
 import static io.sluice.testing.dataplane.HAProxyFixture.STABLE;
@@ -72,13 +68,8 @@ class CanaryTrafficEndToEndIT {
              SandboxDeploymentController deployments = new SandboxDeploymentController(client, NAMESPACE);
              VirtualServiceBridge bridge = new VirtualServiceBridge(client, NAMESPACE, "checkout", "primary",
                      VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), haproxy)) {
-            client.resource(client.getKubernetesSerialization().unmarshal("""
-                    apiVersion: sluice.io/v1alpha1
-                    kind: AnalysisTemplate
-                    metadata: {name: http-slo, namespace: %s}
-                    spec: {metrics: [{name: e, successCondition: result < 1, provider: {prometheus: {query: up}}}]}
-                    """.formatted(NAMESPACE), AnalysisTemplate.class)).create();
-            repo.commit("checkout 1.0", manifests("checkout:1.0"));
+            RolloutFixtures.createAnalysisTemplate(client, NAMESPACE);
+            repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
             Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
             rollout.getMetadata().setNamespace(NAMESPACE);
             rollout.getMetadata().setGeneration(null);
@@ -90,16 +81,16 @@ class CanaryTrafficEndToEndIT {
             bridge.start();
             awaitPhase(RolloutPhase.Healthy);
 
-            repo.commit("checkout 1.1", manifests("checkout:1.1"));
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
             awaitPhase(RolloutPhase.Paused);
             measured.add(measureAt(bridge, 10, 22));
 
-            promote("p1");
+            requestPromotion("p1");
             await().atMost(Duration.ofSeconds(30)).until(() -> get().getStatus().currentStepIndex == 3
                     && get().getStatus().phase == RolloutPhase.Paused);
             measured.add(measureAt(bridge, 50, 22));
 
-            promote("p2");
+            requestPromotion("p2");
             awaitPhase(RolloutPhase.Healthy);
             measured.add(measureAt(bridge, 0, 8));
         }
@@ -134,19 +125,11 @@ class CanaryTrafficEndToEndIT {
                 .extracting(s -> s.phase).isEqualTo(phase));
     }
 
-    private void promote(String id) {
+    private void requestPromotion(String id) {
         client.resources(Rollout.class).inNamespace(NAMESPACE).withName("checkout").edit(r -> {
-            PromoteRequest p = new PromoteRequest();
-            p.id = id;
-            r.getSpec().promote = p;
+            r.getSpec().promote = RolloutFixtures.promote(id, false);
             return r;
         });
     }
 
-    private static Map<String, String> manifests(String image) {
-        Map<String, String> files = new HashMap<>();
-        RolloutFixtures.checkoutManifests().forEach((name, content) ->
-                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
-        return files;
-    }
 }

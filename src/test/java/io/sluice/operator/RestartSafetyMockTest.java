@@ -2,11 +2,8 @@ package io.sluice.operator;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.sluice.api.v1alpha1.ActionRequest;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.Pause;
-import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.testing.git.GitRepoFixture;
@@ -20,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -61,13 +57,8 @@ class RestartSafetyMockTest {
         List<String> seen = new ArrayList<>();
         try (GitRepoFixture repo = GitRepoFixture.create();
              SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace)) {
-            client.resource(client.getKubernetesSerialization().unmarshal("""
-                    apiVersion: sluice.io/v1alpha1
-                    kind: AnalysisTemplate
-                    metadata: {name: http-slo, namespace: %s}
-                    spec: {metrics: [{name: e, successCondition: result < 1, provider: {prometheus: {query: up}}}]}
-                    """.formatted(namespace), AnalysisTemplate.class)).create();
-            repo.commit("v1", manifests("checkout:1.0"));
+            RolloutFixtures.createAnalysisTemplate(client, namespace);
+            repo.commit("v1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
             Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
             rollout.getMetadata().setNamespace(namespace);
             rollout.getMetadata().setGeneration(null);
@@ -99,17 +90,17 @@ class RestartSafetyMockTest {
             };
 
             reconcileTimes.accept(4);                       // first revision to stable
-            repo.commit("v2", manifests("checkout:1.1"));
+            repo.commit("v2", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
             clock.advance(Duration.ofMinutes(1));           // the poll interval passes
             reconcileTimes.accept(4);                       // canary, 5%, pause starts
             clock.advance(Duration.ofMinutes(1));
             reconcileTimes.accept(4);                       // pause ends, 50%, indefinite pause
-            edit(client, namespace, r -> r.getSpec().promote = promote("p1"));
+            edit(client, namespace, r -> r.getSpec().promote = RolloutFixtures.promote("p1", false));
             reconcileTimes.accept(6);                       // promotion
-            repo.commit("v3", manifests("checkout:1.2"));
+            repo.commit("v3", RolloutFixtures.checkoutManifestsInRepo("checkout:1.2"));
             clock.advance(Duration.ofMinutes(1));
             reconcileTimes.accept(3);
-            edit(client, namespace, r -> r.getSpec().abort = request("a1"));
+            edit(client, namespace, r -> r.getSpec().abort = RolloutFixtures.request("a1"));
             reconcileTimes.accept(3);                       // aborted
             clock.advance(Duration.ofSeconds(31));
             reconcileTimes.accept(3);                       // canary scaled down after the delay
@@ -148,22 +139,6 @@ class RestartSafetyMockTest {
         });
     }
 
-    private static Map<String, String> manifests(String image) {
-        Map<String, String> files = new HashMap<>();
-        RolloutFixtures.checkoutManifests().forEach((name, content) ->
-                files.put("apps/checkout/" + name, content.replace("checkout:1.0", image)));
-        return files;
-    }
 
-    private static PromoteRequest promote(String id) {
-        PromoteRequest p = new PromoteRequest();
-        p.id = id;
-        return p;
-    }
 
-    private static ActionRequest request(String id) {
-        ActionRequest a = new ActionRequest();
-        a.id = id;
-        return a;
-    }
 }

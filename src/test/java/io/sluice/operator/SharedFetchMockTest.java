@@ -1,7 +1,6 @@
 package io.sluice.operator;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.testing.git.GitDaemonFixture;
@@ -14,9 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -42,16 +39,11 @@ class SharedFetchMockTest {
         ManualOperator operator = new ManualOperator(client, clock, TestConfig.of(cache, Duration.ofSeconds(5)));
         try (GitDaemonFixture daemon = GitDaemonFixture.start();
              GitRepoFixture repo = GitRepoFixture.createIn(daemon.baseDir(), "deploy", "main")) {
-            repo.commit("checkout", manifests());
+            repo.commit("checkout", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
             String url = daemon.url(repo);
             for (int i = 0; i < ROLLOUTS; i++) {
                 // One team per namespace, each deploying the same app from the shared repository.
-                client.resource(client.getKubernetesSerialization().unmarshal("""
-                        apiVersion: sluice.io/v1alpha1
-                        kind: AnalysisTemplate
-                        metadata: {name: http-slo, namespace: %s}
-                        spec: {metrics: [{name: e, successCondition: result < 1, provider: {prometheus: {query: up}}}]}
-                        """.formatted(namespace(i)), AnalysisTemplate.class)).create();
+                RolloutFixtures.createAnalysisTemplate(client, namespace(i));
                 Rollout rollout = RolloutFixtures.checkout(url);
                 rollout.getMetadata().setNamespace(namespace(i));
                 rollout.getMetadata().setGeneration(null);
@@ -94,9 +86,4 @@ class SharedFetchMockTest {
         return "team-" + i;
     }
 
-    private static Map<String, String> manifests() {
-        Map<String, String> files = new HashMap<>();
-        RolloutFixtures.checkoutManifests().forEach((name, content) -> files.put("apps/checkout/" + name, content));
-        return files;
-    }
 }

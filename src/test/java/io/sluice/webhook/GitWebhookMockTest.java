@@ -2,7 +2,6 @@ package io.sluice.webhook;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.sandbox.SandboxDeploymentController;
@@ -162,12 +161,7 @@ class GitWebhookMockTest {
     void aPushMakesTheRolloutsOfThatRepositoryReadTheNewCommitAtOnce() throws Exception {
         try (GitRepoFixture shop = GitRepoFixture.createIn(daemon.baseDir(), "shop", "main");
              SandboxDeploymentController deployments = new SandboxDeploymentController(client, "webhook")) {
-            client.resource(client.getKubernetesSerialization().unmarshal("""
-                    apiVersion: sluice.io/v1alpha1
-                    kind: AnalysisTemplate
-                    metadata: {name: http-slo, namespace: webhook}
-                    spec: {metrics: [{name: e, successCondition: result < 1, provider: {prometheus: {query: up}}}]}
-                    """, AnalysisTemplate.class)).create();
+            RolloutFixtures.createAnalysisTemplate(client, "webhook");
             String v1 = shop.commit("checkout 1.0", inFolder(RolloutFixtures.checkoutManifests()));
             Rollout rollout = RolloutFixtures.checkout(daemon.url(shop));
             rollout.getMetadata().setNamespace("webhook");

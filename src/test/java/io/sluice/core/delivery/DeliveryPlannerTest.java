@@ -1,10 +1,8 @@
 package io.sluice.core.delivery;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.sluice.api.v1alpha1.ActionRequest;
 import io.sluice.api.v1alpha1.CanaryStep;
 import io.sluice.api.v1alpha1.Pause;
-import io.sluice.api.v1alpha1.PromoteRequest;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.api.v1alpha1.RolloutSpec;
 import io.sluice.api.v1alpha1.RolloutStatus;
@@ -80,7 +78,7 @@ class DeliveryPlannerTest {
         world.settle();
         assertThat(world.status.phase).as("an indefinite pause holds").isEqualTo(RolloutPhase.Paused);
 
-        world.spec.promote = promote("p1", false);
+        world.spec.promote = RolloutFixtures.promote("p1", false);
         world.settle();
         assertThat(world.weights).containsExactly(5, 50, 0);
         assertThat(world.stableDeploys).containsExactly(V1, V2);
@@ -119,7 +117,7 @@ class DeliveryPlannerTest {
         world.runUntil(() -> world.status.currentStepIndex != null && world.status.currentStepIndex >= Math.min(stepsBeforeAbort, 3));
         int stableReplicasBefore = world.stable.replicas();
 
-        world.spec.abort = request("a1");
+        world.spec.abort = RolloutFixtures.request("a1");
         world.pass();
 
         assertThat(world.weights.getLast()).isZero();
@@ -147,14 +145,14 @@ class DeliveryPlannerTest {
         stableAt(V1);
         world.commit(V2, "t2");
         world.settle();
-        world.spec.abort = request("a1");
+        world.spec.abort = RolloutFixtures.request("a1");
         world.settle();
         world.advance(Duration.ofHours(1));
         world.settle();
         assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
         assertThat(world.canaryDeploys).containsExactly(V2);
 
-        world.spec.retry = request("r1");
+        world.spec.retry = RolloutFixtures.request("r1");
         world.settle();
 
         assertThat(world.canaryDeploys).containsExactly(V2, V2);
@@ -168,7 +166,7 @@ class DeliveryPlannerTest {
         stableAt(V1);
         world.commit(V2, "t2");
         world.settle();
-        world.spec.abort = request("a1");
+        world.spec.abort = RolloutFixtures.request("a1");
         world.settle();
 
         world.commit(V3, "t3");
@@ -186,7 +184,7 @@ class DeliveryPlannerTest {
         world.settle();
         assertThat(world.status.currentStepIndex).isEqualTo(1);
 
-        world.spec.promote = promote("p1", true);
+        world.spec.promote = RolloutFixtures.promote("p1", true);
         world.settle();
 
         assertThat(world.weights).containsExactly(5, 0);
@@ -275,7 +273,7 @@ class DeliveryPlannerTest {
     @Test
     void aPromoteWithNoCanaryIsConsumedAndDoesNotSkipALaterPause() {
         stableAt(V1);
-        world.spec.promote = promote("early", false);
+        world.spec.promote = RolloutFixtures.promote("early", false);
         world.settle();
         assertThat(world.eventReasons()).contains("PromoteIgnored");
 
@@ -320,18 +318,7 @@ class DeliveryPlannerTest {
         return step;
     }
 
-    private static PromoteRequest promote(String id, boolean full) {
-        PromoteRequest request = new PromoteRequest();
-        request.id = id;
-        request.full = full;
-        return request;
-    }
 
-    private static ActionRequest request(String id) {
-        ActionRequest request = new ActionRequest();
-        request.id = id;
-        return request;
-    }
 
     /** Deployments that become available at once (unless told otherwise), a clock, and a record of what was done. */
     private final class World {
