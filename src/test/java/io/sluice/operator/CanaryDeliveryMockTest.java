@@ -157,6 +157,24 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    void abortWorksWhileTheGitServerIsGone() {
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+        awaitStep(rollout, 1);
+
+        repo.close(); // the repository disappears: every fetch now fails
+        awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False");
+        assertThat(weightsInVirtualService()).as("an unreadable source does not move traffic").containsExactly(95, 5);
+
+        edit(rollout, r -> r.getSpec().abort = RolloutFixtures.request("a1"));
+        Rollout aborted = awaitPhase(rollout, RolloutPhase.Aborted);
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+        assertThat(aborted.getStatus().condition(ConditionTypes.SOURCE_READY).orElseThrow().reason).isEqualTo("GitUnreachable");
+    }
+
+    @Test
     void aBadRevisionIsRejectedWholeAndStableKeepsServing() {
         String v1 = repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });
