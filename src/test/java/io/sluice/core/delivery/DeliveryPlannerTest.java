@@ -120,7 +120,7 @@ class DeliveryPlannerTest {
         world.spec.abort = RolloutFixtures.request("a1");
         world.pass();
 
-        assertThat(world.weights.getLast()).isZero();
+        assertThat(world.routedWeight).isZero();
         assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
         assertThat(world.status.abortedRevision.revision).isEqualTo(V2);
         assertThat(world.status.abortedRevision.reason).isEqualTo("AbortRequested");
@@ -242,7 +242,7 @@ class DeliveryPlannerTest {
 
         assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
         assertThat(world.status.abortedRevision.reason).isEqualTo("ProgressDeadlineExceeded");
-        assertThat(world.weights).containsOnly(0);
+        assertThat(world.weights).as("the canary never got traffic").isEmpty();
     }
 
     @Test
@@ -255,7 +255,7 @@ class DeliveryPlannerTest {
 
         world.pass();
 
-        assertThat(world.weights.getLast()).isZero();
+        assertThat(world.routedWeight).isZero();
         assertThat(world.status.abortedRevision.reason).isEqualTo("CanaryUnavailable");
     }
 
@@ -289,6 +289,127 @@ class DeliveryPlannerTest {
         world.settle();
         assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
         assertThat(world.actionsTaken).isEmpty();
+    }
+
+    @Test
+    void anAbortDuringPromotionIsRefusedBecauseStableAlreadyRunsTheNewRevision() {
+        world = new World(spec(CanaryStep.weight(30)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.stableBecomesAvailable = false;
+        world.settle();
+        assertThat(world.stable.revision()).isEqualTo(V2);
+
+        world.spec.abort = RolloutFixtures.request("a1");
+        world.settle();
+        assertThat(world.eventReasons()).contains("AbortIgnored");
+        assertThat(world.weights).as("traffic stays where it is while stable rolls").containsExactly(30);
+
+        world.stableBecomesAvailable = true;
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.weights).containsExactly(30, 0);
+    }
+
+    @Test
+    void aCanaryLosingItsPodsIsAbortedEvenWhilePaused() {
+        world = new World(spec(CanaryStep.weight(30), pause(null)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.paused = true;
+        world.settle();
+        world.canaryBecomesAvailable = false;
+        world.canary = new WorkloadState(true, V2, "t2", 3, 0, true);
+
+        world.settle();
+
+        assertThat(world.weights).containsExactly(30, 0);
+        assertThat(world.status.abortedRevision.reason).isEqualTo("CanaryUnavailable");
+    }
+
+    @Test
+    void aNewerCommitDuringPromotionWaitsForThePromotionToFinish() {
+        world = new World(spec(CanaryStep.weight(30)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.stableBecomesAvailable = false;
+        world.settle();
+        world.commit(V3, "t3");
+        world.settle();
+        assertThat(world.weights).as("no traffic moved to a stable that is not available").containsExactly(30);
+
+        world.stableBecomesAvailable = true;
+        world.settle();
+        assertThat(world.eventReasons()).containsSubsequence("PromotionStarted", "TrafficToStable", "Promoted",
+                "CanaryStarted");
+        assertThat(world.stableDeploys).containsExactly(V1, V2, V3);
+    }
+
+    @Test
+    void aRetryOfARevisionGitNoLongerWantsIsIgnored() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.abort = RolloutFixtures.request("a1");
+        world.settle();
+        world.commit(V3, "t3");
+        world.spec.retry = RolloutFixtures.request("r1");
+
+        world.settle();
+
+        assertThat(world.eventReasons()).contains("RetryIgnored");
+        assertThat(world.status.canaryRevision).isEqualTo(V3);
+    }
+
+    @Test
+    void gitGoingBackToTheStableRevisionWithdrawsTheCanary() {
+        world = new World(spec(CanaryStep.weight(30), pause("1m")));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.commit(V1, "t1");
+        world.advance(Duration.ofMinutes(2));
+        world.settle();
+
+        assertThat(world.status.stableRevision).isEqualTo(V1);
+        assertThat(world.status.canaryRevision).isNull();
+        assertThat(world.weights).containsExactly(30, 0);
+        assertThat(world.canary.replicas()).isZero();
+        assertThat(world.eventReasons()).contains("CanaryWithdrawn");
+    }
+
+    @Test
+    void aPromoteMeantForASupersededCanaryDoesNotSkipAStepOfTheNextOne() {
+        world = new World(spec(CanaryStep.weight(5), pause(null), CanaryStep.weight(50), pause(null)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.promote = RolloutFixtures.promote("p1", false);
+        world.commit(V3, "t3");
+        world.settle();
+
+        assertThat(world.status.canaryRevision).isEqualTo(V3);
+        assertThat(world.weights).containsExactly(5, 0, 5);
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+    }
+
+    @Test
+    void onePodRestartingAfterALongManualPauseHoldsTheStepInsteadOfAborting() {
+        world = new World(spec(CanaryStep.weight(30), pause(null)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.advance(Duration.ofHours(1));
+        world.settle();
+        world.canaryBecomesAvailable = false;
+        world.canary = new WorkloadState(true, V2, "t2", 3, 2, true);
+
+        world.pass();
+
+        assertThat(world.status.abortedRevision).isNull();
+        assertThat(world.status.message).contains("fully available again");
     }
 
     // ---- the simulated cluster ------------------------------------------------------------------
@@ -337,6 +458,8 @@ class DeliveryPlannerTest {
         final List<Action> actionsTaken = new ArrayList<>();
         final List<RolloutEvent> events = new ArrayList<>();
         String templateOfCanary;
+        /** What the VirtualService routes to the canary now; {@link #weights} records each change. */
+        int routedWeight;
 
         World(RolloutSpec spec) {
             this.spec = spec;
@@ -375,7 +498,12 @@ class DeliveryPlannerTest {
                         canary = new WorkloadState(true, d.revision(), templateOfCanary, 3, 0, false);
                     }
                     case Action.ScaleDownCanary s -> canary = new WorkloadState(canary.exists(), canary.revision(), canary.templateHash(), 0, 0, true);
-                    case Action.SetCanaryWeight w -> weights.add(w.weight());
+                    case Action.SetCanaryWeight w -> {
+                        if (w.weight() != routedWeight) {
+                            weights.add(w.weight());
+                        }
+                        routedWeight = w.weight();
+                    }
                 }
             }
             events.addAll(plan.events());

@@ -83,6 +83,10 @@ public final class DeliveryPlanner {
             if (handleAbortRequest() || handleRetryRequest() || ignorePromoteWithoutCanary()) {
                 return;
             }
+            if (canaryLostItsPods()) {
+                abort("CanaryUnavailable", "the canary has no available pods while receiving traffic");
+                return;
+            }
             if (spec.pauseRequested()) {
                 s.phase = RolloutPhase.Paused;
                 s.message = "paused by spec.paused; resume to continue";
@@ -120,6 +124,14 @@ public final class DeliveryPlanner {
                 requeue = Optional.of(NEXT);
                 return true;
             }
+            if (promoting()) {
+                // Stable already runs the new revision: sending traffic "back to stable" would not undo it.
+                events.add(RolloutEvent.warning("AbortIgnored", "abort requested, but the promotion of "
+                        + shortRevision(s.canaryRevision) + " has already updated stable; revert the commit in Git "
+                        + "to roll back"));
+                requeue = Optional.of(NEXT);
+                return true;
+            }
             abort("AbortRequested", "aborted by request");
             return true;
         }
@@ -135,6 +147,12 @@ public final class DeliveryPlanner {
                 return true;
             }
             String revision = s.abortedRevision.revision;
+            if (o.desired().isEmpty() || !o.desired().get().revision().equals(revision)) {
+                events.add(RolloutEvent.normal("RetryIgnored", "retry requested, but the source's current revision "
+                        + "is not the aborted " + shortRevision(revision)));
+                requeue = Optional.of(NEXT);
+                return true;
+            }
             s.abortedRevision = null;
             startCanary(revision, "RetryStarted", "retrying revision " + shortRevision(revision) + " from the first step");
             return true;
@@ -207,10 +225,17 @@ public final class DeliveryPlanner {
             }
             var desired = o.desired().get();
             String revision = desired.revision();
+            if (revision.equals(s.stableRevision) && s.canaryRevision != null && !isAborted() && !promoting()) {
+                withdrawCanary();
+                return true;
+            }
             if (revision.equals(s.stableRevision) || revision.equals(s.canaryRevision)) {
                 return false;
             }
             boolean inFlight = s.canaryRevision != null && !isAborted();
+            if (inFlight && promoting()) {
+                return false; // finish the promotion first; the newer revision starts after it
+            }
             if (!inFlight && desired.templateHash() != null && desired.templateHash().equals(o.stable().templateHash())) {
                 // Only objects other than the workload changed: no canary needed.
                 actions.add(new Action.ApplyObjects(revision));
@@ -218,6 +243,9 @@ public final class DeliveryPlanner {
                 s.stableRevision = revision;
                 s.abortedRevision = null;
                 s.canaryRevision = null;
+                s.currentStepIndex = null;
+                s.pauseStartTime = null;
+                s.stepStartTime = null;
                 s.phase = RolloutPhase.Healthy;
                 s.message = "revision " + shortRevision(revision) + " applied; its workload is unchanged, so no canary";
                 events.add(RolloutEvent.normal("Applied", s.message));
@@ -236,7 +264,26 @@ public final class DeliveryPlanner {
             return true;
         }
 
+        /** Git went back to the stable revision: the canary is withdrawn, as if it had never started. */
+        private void withdrawCanary() {
+            String withdrawn = s.canaryRevision;
+            actions.add(new Action.SetCanaryWeight(0));
+            actions.add(new Action.ScaleDownCanary());
+            s.canaryRevision = null;
+            s.currentStepIndex = null;
+            s.canaryWeight = 0;
+            s.pauseStartTime = null;
+            s.stepStartTime = null;
+            s.phase = RolloutPhase.Healthy;
+            s.message = "canary " + shortRevision(withdrawn) + " withdrawn: the source is back at stable "
+                    + shortRevision(s.stableRevision);
+            events.add(RolloutEvent.normal("CanaryWithdrawn", s.message));
+        }
+
         private void startCanary(String revision, String reason, String message) {
+            if (spec.promote != null) {
+                s.handledRequests.promote = spec.promote.id; // a promote meant for an earlier canary
+            }
             actions.add(new Action.ApplyObjects(revision));
             actions.add(new Action.DeployCanary(revision));
             s.appliedRevision = revision;
@@ -254,17 +301,19 @@ public final class DeliveryPlanner {
         // ---- a canary in flight ------------------------------------------------------------------
 
         private void advanceCanary() {
-            if (!o.canary().available()) {
-                if (s.canaryWeight != null && s.canaryWeight > 0 && o.canary().availableReplicas() == 0) {
-                    abort("CanaryUnavailable", "the canary has no available pods while receiving traffic");
-                    return;
-                }
-                if (s.currentStepIndex < steps.size() || !o.stable().runs(s.canaryRevision)) {
+            if (!o.canary().available() && !promoting()) {
+                if (s.canaryWeight == null || s.canaryWeight == 0) {
                     waitForAvailability("canary", o.canary(),
                             () -> abort("ProgressDeadlineExceeded", "the canary did not become available within "
                                     + spec.progressDeadlineSecondsOrDefault() + "s"));
-                    return;
+                } else {
+                    // Some pods are down while it serves traffic (all down aborts at once, above):
+                    // hold the step until it recovers rather than count a long-past step start.
+                    s.message = "waiting for the canary to be fully available again (" + o.canary().availableReplicas()
+                            + "/" + o.canary().replicas() + " pods)";
+                    requeue = Optional.of(timerResolution);
                 }
+                return;
             }
             Optional<Boolean> promote = takePromoteRequest();
             if (promote.isPresent()) {
@@ -369,6 +418,7 @@ public final class DeliveryPlanner {
                 requeue = Optional.of(NEXT);
                 return;
             }
+            actions.add(new Action.SetCanaryWeight(0));
             actions.add(new Action.ScaleDownCanary());
             s.stableRevision = revision;
             s.canaryRevision = null;
@@ -381,6 +431,18 @@ public final class DeliveryPlanner {
         }
 
         // ---- abort -------------------------------------------------------------------------------
+
+        /** Stable has been (or is being) replaced by the canary's revision: past the point of no return. */
+        private boolean promoting() {
+            return s.canaryRevision != null && s.currentStepIndex != null && s.currentStepIndex >= steps.size()
+                    && o.stable().runs(s.canaryRevision);
+        }
+
+        /** A canary that receives traffic and has not one available pod left. */
+        private boolean canaryLostItsPods() {
+            return s.canaryRevision != null && !isAborted() && !promoting() && s.canaryWeight != null
+                    && s.canaryWeight > 0 && o.canary().exists() && o.canary().availableReplicas() == 0;
+        }
 
         private boolean isAborted() {
             return s.abortedRevision != null && s.abortedRevision.revision != null
@@ -413,6 +475,7 @@ public final class DeliveryPlanner {
                 if (now.isBefore(scaleDownAt)) {
                     requeue = Optional.of(min(Duration.between(now, scaleDownAt), timerResolution));
                 } else {
+                    actions.add(new Action.SetCanaryWeight(0));
                     actions.add(new Action.ScaleDownCanary());
                     events.add(RolloutEvent.normal("CanaryScaledDown", "aborted canary " + shortRevision(s.canaryRevision)
                             + " scaled down"));
@@ -430,8 +493,11 @@ public final class DeliveryPlanner {
         private void steady() {
             s.phase = RolloutPhase.Healthy;
             s.currentStepIndex = null;
+            s.pauseStartTime = null;
+            s.stepStartTime = null;
             s.message = "revision " + shortRevision(s.stableRevision) + " is stable and serves all traffic";
             if (o.canary().exists() && o.canary().replicas() > 0) {
+                actions.add(new Action.SetCanaryWeight(0));
                 actions.add(new Action.ScaleDownCanary());
             }
         }
