@@ -175,6 +175,67 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    void aCanaryDoesNotChangeWhatStableServesUntilItIsPromoted() {
+        Map<String, String> v1 = RolloutFixtures.checkoutManifestsInRepo("checkout:1.0");
+        v1.put("apps/checkout/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: checkout-config-v1}\n");
+        repo.commit("v1", v1);
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(client.services().inNamespace(namespace).withName("checkout").get().getSpec().getSelector())
+                .as("Git's Service reaches stable pods only").containsEntry("sluice.io/role", "stable");
+
+        Map<String, String> v2 = RolloutFixtures.checkoutManifestsInRepo("checkout:1.1");
+        v2.put("apps/checkout/network.yaml", v2.get("apps/checkout/network.yaml").replace("ports: [{port: 80}]",
+                "ports: [{port: 80, targetPort: 9090}]"));
+        v2.put("apps/checkout/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: checkout-config-v2}\n");
+        repo.commit("v2", v2);
+        awaitStep(rollout, 1);
+
+        assertThat(client.services().inNamespace(namespace).withName("checkout-stable").get().getSpec().getPorts()
+                .getFirst().getTargetPort()).as("stable's Service as before").isNull();
+        assertThat(client.services().inNamespace(namespace).withName("checkout-canary").get().getSpec().getPorts()
+                .getFirst().getTargetPort().getIntVal()).isEqualTo(9090);
+        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v1").get())
+                .as("stable may still need it").isNotNull();
+        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v2").get()).isNotNull();
+
+        edit(rollout, r -> r.getSpec().promote = RolloutFixtures.promote("full", true));
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(client.services().inNamespace(namespace).withName("checkout-stable").get().getSpec().getPorts()
+                .getFirst().getTargetPort().getIntVal()).isEqualTo(9090);
+        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v1").get()).as("pruned at promotion").isNull();
+    }
+
+    @Test
+    void objectsThatDoNotFitAreReportedNotCrashedOn() {
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+
+        Map<String, String> badConfig = RolloutFixtures.checkoutManifestsInRepo("checkout:1.1");
+        badConfig.put("apps/checkout/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: [1, 2]\n");
+        repo.commit("config map with a list", badConfig);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
+                .orElseThrow().message).contains("config.yaml").contains("not a valid ConfigMap"));
+
+        Map<String, String> noLabels = RolloutFixtures.checkoutManifestsInRepo("checkout:1.1");
+        noLabels.put("apps/checkout/deployment.yaml", """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: checkout}
+                spec:
+                  selector: {matchLabels: {app: checkout}}
+                  template:
+                    spec: {containers: [{name: app, image: "checkout:1.1"}]}
+                """);
+        repo.commit("deployment without pod labels", noLabels);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.SOURCE_READY)
+                .orElseThrow().message).contains("deployment.yaml").contains("has no pod template labels"));
+        assertThat(get(rollout).getStatus().stableRevision).isNotNull();
+        assertThat(weightsInVirtualService()).containsExactly(100, 0);
+    }
+
+    @Test
     void aBadRevisionIsRejectedWholeAndStableKeepsServing() {
         String v1 = repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });

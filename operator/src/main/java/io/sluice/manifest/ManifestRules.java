@@ -24,7 +24,13 @@ public final class ManifestRules {
         for (Manifest m : manifests.all()) {
             GenericKubernetesResource object = m.object();
             String what = m.origin() + ": " + m.kind() + " " + m.name();
-            KubernetesResource typed = SERIALIZATION.unmarshal(SERIALIZATION.asJson(object), KubernetesResource.class);
+            KubernetesResource typed;
+            try {
+                typed = SERIALIZATION.unmarshal(SERIALIZATION.asJson(object), KubernetesResource.class);
+            } catch (RuntimeException e) {
+                problems.add(what + ": not a valid " + object.getKind() + ": " + rootMessage(e));
+                continue;
+            }
             if (typed instanceof GenericKubernetesResource) {
                 problems.add(what + ": unknown kind " + object.getApiVersion() + "/" + object.getKind());
             } else if (!(typed instanceof Namespaced)) {
@@ -37,5 +43,15 @@ public final class ManifestRules {
             }
         }
         return problems;
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = String.valueOf(t.getMessage());
+        int newline = message.indexOf('\n');
+        return newline < 0 ? message : message.substring(0, newline);
     }
 }

@@ -88,7 +88,8 @@ public class DeliveryExecutor {
         for (Action action : actions) {
             try {
                 switch (action) {
-                    case Action.ApplyObjects a -> inventory = applyObjects(ctx, content(ctx, a.revision()), weight);
+                    case Action.ApplyObjects a -> inventory = applyObjects(ctx, content(ctx, a.revision()), weight,
+                            a.forStable(), inventory);
                     case Action.DeployStable d -> deployStable(ctx, d);
                     case Action.DeployCanary d -> deployCanary(ctx, content(ctx, d.revision()));
                     case Action.ScaleDownCanary s -> scaleDownCanary(ctx.rollout());
@@ -101,6 +102,9 @@ public class DeliveryExecutor {
                 throw new ActionFailedException(e.reason(), e.getMessage(), e);
             } catch (KubernetesClientException e) {
                 throw new ActionFailedException("ApplyFailed", describe(action) + " failed: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                // e.g. an object from Git that does not fit what this action needs; reported, not crashed on
+                throw new ActionFailedException("ActionFailed", describe(action) + " failed: " + e.getMessage(), e);
             }
         }
         return inventory;
@@ -129,12 +133,16 @@ public class DeliveryExecutor {
                 "RevisionUnavailable", "revision " + revision + " is not the one read from the source", null));
     }
 
-    private List<String> applyObjects(Context ctx, RevisionContent content, int weight) {
+    private List<String> applyObjects(Context ctx, RevisionContent content, int weight, boolean forStable,
+            List<String> before) {
         Rollout rollout = ctx.rollout();
         String namespace = rollout.getMetadata().getNamespace();
         IstioTrafficRouting istio = rollout.getSpec().strategy.canary.trafficRouting.istio;
+        Set<String> workloadServices = new LinkedHashSet<>();
         for (Service service : content.workloadServices()) {
-            for (String role : List.of(Labels.STABLE, Labels.CANARY)) {
+            workloadServices.add(service.getMetadata().getName());
+            // A canary must not change what stable serves: the stable copy follows only a stable revision.
+            for (String role : forStable ? List.of(Labels.STABLE, Labels.CANARY) : List.of(Labels.CANARY)) {
                 objects.write(WorkloadModel.service(rollout, service, role));
             }
         }
@@ -142,6 +150,11 @@ public class DeliveryExecutor {
         ordered.sort(Comparator.comparingInt(m -> order(m.kind())));
         Set<String> applied = new LinkedHashSet<>();
         for (Manifest m : ordered) {
+            boolean selectsWorkload = m.group().isEmpty() && m.kind().equals("Service") && workloadServices.contains(m.name());
+            if (selectsWorkload && !forStable) {
+                applied.add(inventoryKey(m.object()));
+                continue; // Git's own Service follows stable, at promotion
+            }
             GenericKubernetesResource object = serialization.clone(m.object());
             if (isIstio(m, "VirtualService", istio.virtualService.name)) {
                 object = router.withManagedRoutes(object, ctx.target(), weight);
@@ -156,17 +169,35 @@ public class DeliveryExecutor {
             annotations.put(Labels.REVISION, content.revision());
             object.getMetadata().setAnnotations(annotations);
             HasMetadata typed = serialization.unmarshal(serialization.asJson(object), HasMetadata.class);
+            if (selectsWorkload && istio.destinationRule == null && typed instanceof Service service) {
+                // Git's Service would select canary pods too (they carry the app's labels): keep it on stable.
+                // (With subsets the host must reach both versions; the DestinationRule tells them apart.)
+                service.getSpec().setSelector(merged(service.getSpec().getSelector(),
+                        WorkloadModel.podLabels(rollout, Labels.STABLE)));
+            }
             objects.write(typed);
             applied.add(inventoryKey(object));
         }
-        prune(rollout, ctx.inventory(), applied);
+        if (!forStable) {
+            // Nothing is pruned while a canary is in flight: stable may still need what the canary's revision dropped.
+            Set<String> union = new LinkedHashSet<>(before == null ? List.of() : before);
+            union.addAll(applied);
+            return List.copyOf(union);
+        }
+        prune(rollout, before, applied);
         return List.copyOf(applied);
     }
 
-    /** Deletes what Sluice applied before and Git no longer has, and only objects carrying this Rollout's label. */
+    /**
+     * Deletes what Sluice applied before and Git no longer has, and only objects carrying this
+     * Rollout's label. Objects are compared by group, kind and name: a manifest moving to another
+     * API version of the same object is the same object.
+     */
     private void prune(Rollout rollout, List<String> before, Set<String> now) {
+        Set<String> kept = new LinkedHashSet<>();
+        now.forEach(key -> kept.add(identity(key)));
         for (String key : before == null ? List.<String>of() : before) {
-            if (now.contains(key)) {
+            if (kept.contains(identity(key))) {
                 continue;
             }
             int kindSlash = key.lastIndexOf('/', key.lastIndexOf('/') - 1);
@@ -178,6 +209,20 @@ public class DeliveryExecutor {
                 objects.delete(apiVersion, kindAndName[0], rollout.getMetadata().getNamespace(), kindAndName[1]);
             }
         }
+    }
+
+    /** group/Kind/name of an inventory key apiVersion/Kind/name. */
+    private static String identity(String key) {
+        int kindSlash = key.lastIndexOf('/', key.lastIndexOf('/') - 1);
+        String apiVersion = key.substring(0, kindSlash);
+        int versionSlash = apiVersion.indexOf('/');
+        return (versionSlash < 0 ? "" : apiVersion.substring(0, versionSlash)) + key.substring(kindSlash);
+    }
+
+    private static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {
+        Map<String, String> out = new HashMap<>(base == null ? Map.of() : base);
+        out.putAll(extra);
+        return out;
     }
 
     private void deployStable(Context ctx, Action.DeployStable action) throws ActionFailedException {
@@ -240,7 +285,8 @@ public class DeliveryExecutor {
 
     private static String describe(Action action) {
         return switch (action) {
-            case Action.ApplyObjects a -> "applying revision " + a.revision().substring(0, Math.min(12, a.revision().length()));
+            case Action.ApplyObjects a -> "applying revision " + a.revision().substring(0, Math.min(12, a.revision().length()))
+                    + (a.forStable() ? " for stable" : " for the canary");
             case Action.DeployStable d -> "updating the stable Deployment";
             case Action.DeployCanary d -> "deploying the canary";
             case Action.ScaleDownCanary s -> "scaling the canary down";

@@ -131,6 +131,38 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
     @Override
     public UpdateControl<Rollout> reconcile(Rollout rollout, Context<Rollout> context) {
+        try {
+            return reconcileOrThrow(rollout);
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == java.net.HttpURLConnection.HTTP_CONFLICT) {
+                return UpdateControl.<Rollout>noUpdate().rescheduleAfter(CONFLICT_RETRY);
+            }
+            return reportUnexpected(rollout, e);
+        } catch (RuntimeException e) {
+            return reportUnexpected(rollout, e);
+        }
+    }
+
+    /**
+     * Something no check foresaw: the Rollout is reported Degraded with the error, its progress in
+     * status untouched, and looked at again soon, rather than left to the framework's retries.
+     */
+    private UpdateControl<Rollout> reportUnexpected(Rollout rollout, RuntimeException e) {
+        LOG.errorf(e, "Rollout %s/%s: reconcile failed", rollout.getMetadata().getNamespace(), rollout.getMetadata().getName());
+        RolloutStatus status = rollout.getStatus() == null ? new RolloutStatus()
+                : client.getKubernetesSerialization().clone(rollout.getStatus());
+        status.phase = RolloutPhase.Degraded;
+        status.message = "reconcile failed: " + e.getClass().getSimpleName() + ": " + e.getMessage();
+        List<RolloutEvent> events = Objects.equals(status.message, rollout.getStatus() == null ? null : rollout.getStatus().message)
+                ? List.of() : List.of(RolloutEvent.warning("ReconcileFailed", status.message));
+        try {
+            return write(rollout, status, events, Optional.of(config.retryInterval()));
+        } catch (RuntimeException writeFailed) {
+            return UpdateControl.<Rollout>noUpdate().rescheduleAfter(config.retryInterval());
+        }
+    }
+
+    private UpdateControl<Rollout> reconcileOrThrow(Rollout rollout) {
         String namespace = rollout.getMetadata().getNamespace();
         RolloutSpec spec = rollout.getSpec();
         List<Problem> specProblems = SpecCheck.problems(spec);
@@ -163,7 +195,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             next = validated;
             next.phase = RolloutPhase.Degraded;
             next.message = e.getMessage();
-            toRecord.add(RolloutEvent.warning(e.reason(), e.getMessage()));
+            if (rollout.getStatus() == null || !e.getMessage().equals(rollout.getStatus().message)) {
+                toRecord.add(RolloutEvent.warning(e.reason(), e.getMessage())); // once, not on every retry
+            }
             requeue = Optional.of(config.retryInterval());
         }
         if (validated.phase == RolloutPhase.Degraded && next.phase != RolloutPhase.Aborted) {
@@ -215,18 +249,28 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                         + " rejected: " + String.join("; ", violations));
             }
             var istio = spec.strategy.canary.trafficRouting.istio;
+            Optional<GenericKubernetesResource> virtualService = lookup(manifests, namespace, "VirtualService",
+                    istio.virtualService.name);
             List<Problem> problems = ReferenceCheck.problems(spec, namespace, gitSpec.pathOrDefault(), manifests,
-                    new ReferenceCheck.Found(missingTemplates,
-                            lookup(manifests, namespace, "VirtualService", istio.virtualService.name),
+                    new ReferenceCheck.Found(missingTemplates, virtualService,
                             Optional.ofNullable(istio.destinationRule)
                                     .flatMap(dr -> lookup(manifests, namespace, "DestinationRule", dr.name))));
             Optional<RevisionContent> content = Optional.empty();
             if (problems.isEmpty()) {
-                Deployment workload = WorkloadModel.asDeployment(
-                        manifests.find("apps", "Deployment", spec.workloadRef.name).orElseThrow().object());
+                Manifest workloadManifest = manifests.find("apps", "Deployment", spec.workloadRef.name).orElseThrow();
+                Deployment workload = WorkloadModel.asDeployment(workloadManifest.object());
+                Optional<String> shape = WorkloadModel.unusable(workload);
+                if (shape.isPresent()) {
+                    throw new InvalidManifestException(workloadManifest.origin() + ": Deployment " + spec.workloadRef.name
+                            + " " + shape.get());
+                }
+                Optional<String> routedHost = virtualService.flatMap(vs -> routedHost(vs, istio.virtualService.routes));
                 List<Service> services = manifests.all().stream().filter(m -> m.group().isEmpty() && m.kind().equals("Service"))
                         .map(m -> WorkloadModel.asService(m.object()))
-                        .filter(s -> WorkloadModel.selects(s, workload)).toList();
+                        .filter(s -> WorkloadModel.selects(s, workload))
+                        // the Service the VirtualService routes to comes first: it is the one traffic is split on
+                        .sorted(java.util.Comparator.comparing(s -> !routedHost.map(s.getMetadata().getName()::equals).orElse(false)))
+                        .toList();
                 if (services.isEmpty()) {
                     problems = List.of(new Problem("ServiceNotFound", "no Service among the manifests selects the pods "
                             + "of Deployment " + spec.workloadRef.name + "; Sluice derives the stable and canary "
@@ -265,6 +309,20 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         return new RoutingTarget(namespace, istio, WorkloadModel.serviceName(service, Labels.STABLE),
                 WorkloadModel.serviceName(service, Labels.CANARY), WorkloadModel.podLabels(rollout, Labels.STABLE),
                 WorkloadModel.podLabels(rollout, Labels.CANARY));
+    }
+
+    /** The short name of the host the first managed HTTP route of a VirtualService sends traffic to. */
+    @SuppressWarnings("unchecked")
+    private static Optional<String> routedHost(GenericKubernetesResource vs, List<String> managedRoutes) {
+        if (!(vs.getAdditionalProperties().get("spec") instanceof Map<?, ?> spec) || !(spec.get("http") instanceof List<?> http)) {
+            return Optional.empty();
+        }
+        return http.stream().filter(Map.class::isInstance).map(r -> (Map<String, Object>) r)
+                .filter(r -> managedRoutes == null || managedRoutes.isEmpty() || managedRoutes.contains(r.get("name")))
+                .findFirst()
+                .flatMap(r -> r.get("route") instanceof List<?> dests ? dests.stream().findFirst() : Optional.empty())
+                .flatMap(d -> d instanceof Map<?, ?> dm && dm.get("destination") instanceof Map<?, ?> dest
+                        && dest.get("host") instanceof String host ? Optional.of(host.split("\\.")[0]) : Optional.empty());
     }
 
     private static boolean phaseOrMessageChanged(Rollout before, RolloutStatus after) {

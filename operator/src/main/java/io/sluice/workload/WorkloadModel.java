@@ -100,6 +100,23 @@ public final class WorkloadModel {
         return s;
     }
 
+    /** Why a Deployment from Git cannot be run as stable and canary, if it cannot. */
+    public static Optional<String> unusable(Deployment fromGit) {
+        var spec = fromGit.getSpec();
+        if (spec == null || spec.getSelector() == null || spec.getSelector().getMatchLabels() == null
+                || spec.getSelector().getMatchLabels().isEmpty()) {
+            return Optional.of("has no spec.selector.matchLabels");
+        }
+        if (spec.getTemplate() == null || spec.getTemplate().getMetadata() == null
+                || spec.getTemplate().getMetadata().getLabels() == null) {
+            return Optional.of("has no pod template labels");
+        }
+        if (!spec.getTemplate().getMetadata().getLabels().entrySet().containsAll(spec.getSelector().getMatchLabels().entrySet())) {
+            return Optional.of("has a selector that does not match its pod template's labels");
+        }
+        return Optional.empty();
+    }
+
     /** Does this Service from Git select the pods of this Deployment from Git? */
     public static boolean selects(Service service, Deployment deployment) {
         Map<String, String> selector = service.getSpec() == null ? null : service.getSpec().getSelector();

@@ -94,17 +94,24 @@ class JGitSourceFetchIT {
     }
 
     @Test
-    void aFailedFetchIsCountedAndRetriedOnTheNextRead() {
+    void aFailedFetchIsReplayedToReadersWithinTheIntervalAndRetriedAfterIt() {
         String unknown = "git://127.0.0.1:" + daemon.port() + "/missing.git";
 
-        for (int attempt = 1; attempt <= 2; attempt++) {
+        for (int attempt = 1; attempt <= 3; attempt++) {
             try {
                 read(unknown);
             } catch (SourceException expected) {
                 assertThat(expected.reason()).isEqualTo("GitUnreachable");
             }
-            assertThat(source().fetchCount(unknown)).isEqualTo(attempt);
+            assertThat(source().fetchCount(unknown)).as("read %d", attempt).isEqualTo(1);
         }
+        clock.advance(MIN_FETCH_INTERVAL);
+        try {
+            read(unknown);
+        } catch (SourceException expected) {
+            assertThat(expected.reason()).isEqualTo("GitUnreachable");
+        }
+        assertThat(source().fetchCount(unknown)).isEqualTo(2);
         assertThat(meters.get("sluice.git.fetches").tag("outcome", "failure").counter().count()).isEqualTo(2);
     }
 

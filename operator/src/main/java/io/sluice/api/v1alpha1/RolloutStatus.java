@@ -54,7 +54,8 @@ public class RolloutStatus {
             + "(RFC 3339); progressDeadlineSeconds counts from here.")
     public String stepStartTime;
 
-    @JsonPropertyDescription("Git commit whose objects (everything but the workload) were last applied.")
+    @JsonPropertyDescription("Git commit whose objects (everything but the workload) were last applied for stable; "
+            + "a canary's new objects are added when it starts, and pruning waits for its promotion.")
     public String appliedRevision;
 
     @JsonPropertyDescription("Objects Sluice applied from Git, as group/version/Kind/name; those that disappear "

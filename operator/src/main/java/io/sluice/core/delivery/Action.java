@@ -3,8 +3,12 @@ package io.sluice.core.delivery;
 /** What the reconciler must do, in order, before the planned status may be written. */
 public sealed interface Action {
 
-    /** Apply every object of the revision except the workload, and prune what left Git. */
-    record ApplyObjects(String revision) implements Action {
+    /**
+     * Apply the objects of the revision other than the workload. For stable, the stable copies of
+     * its Services and the Services from Git are written too and what left Git is pruned; for a
+     * canary, only what the canary needs is added, so stable keeps serving exactly as before.
+     */
+    record ApplyObjects(String revision, boolean forStable) implements Action {
     }
 
     /** Run the revision's workload as stable: from Git (first revision) or copied from the canary (promotion). */

@@ -190,7 +190,7 @@ public final class DeliveryPlanner {
             }
             String revision = o.desired().get().revision();
             if (!o.stable().runs(revision)) {
-                actions.add(new Action.ApplyObjects(revision));
+                actions.add(new Action.ApplyObjects(revision, true));
                 actions.add(new Action.DeployStable(revision, false));
                 s.appliedRevision = revision;
                 s.stepStartTime = now.toString();
@@ -238,7 +238,7 @@ public final class DeliveryPlanner {
             }
             if (!inFlight && desired.templateHash() != null && desired.templateHash().equals(o.stable().templateHash())) {
                 // Only objects other than the workload changed: no canary needed.
-                actions.add(new Action.ApplyObjects(revision));
+                actions.add(new Action.ApplyObjects(revision, true));
                 s.appliedRevision = revision;
                 s.stableRevision = revision;
                 s.abortedRevision = null;
@@ -284,9 +284,8 @@ public final class DeliveryPlanner {
             if (spec.promote != null) {
                 s.handledRequests.promote = spec.promote.id; // a promote meant for an earlier canary
             }
-            actions.add(new Action.ApplyObjects(revision));
+            actions.add(new Action.ApplyObjects(revision, false));
             actions.add(new Action.DeployCanary(revision));
-            s.appliedRevision = revision;
             s.canaryRevision = revision;
             s.currentStepIndex = 0;
             s.canaryWeight = 0;
@@ -408,6 +407,11 @@ public final class DeliveryPlanner {
                             + spec.progressDeadlineSecondsOrDefault() + "s; traffic stays as it is";
                 });
                 return;
+            }
+            if (!revision.equals(s.appliedRevision) && o.desired().map(d -> d.revision().equals(revision)).orElse(false)) {
+                // Stable runs the new revision now: its Services and objects follow, and what Git dropped goes.
+                actions.add(new Action.ApplyObjects(revision, true));
+                s.appliedRevision = revision;
             }
             if (s.canaryWeight != null && s.canaryWeight > 0) {
                 actions.add(new Action.SetCanaryWeight(0));

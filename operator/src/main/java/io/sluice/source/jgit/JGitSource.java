@@ -118,6 +118,9 @@ public class JGitSource implements GitSource {
         volatile boolean stale;
         volatile Instant lastUsed = clock.instant();
         Instant lastFetch;
+        /** The last fetch's failure, replayed to readers for minFetchInterval instead of each fetching again. */
+        SourceException lastFailure;
+        Instant failedAt;
         boolean evicted;
 
         Mirror(String key, String repository) {
@@ -152,6 +155,10 @@ public class JGitSource implements GitSource {
             Duration maxAge = request.maxAge().compareTo(settings.minFetchInterval()) > 0
                     ? request.maxAge() : settings.minFetchInterval();
             boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(maxAge).isAfter(now);
+            if (mirror.lastFailure != null && mirror.failedAt.plus(settings.minFetchInterval()).isAfter(now)) {
+                // A server that just failed (maybe after a long timeout) is not asked again by every waiting reader.
+                throw new SourceException(mirror.lastFailure.reason(), mirror.lastFailure.getMessage());
+            }
             if (!fresh || mirror.stale || !known(git.getRepository(), request.ref())) {
                 // Cleared before fetching, so that a push reported during this fetch causes the next one.
                 mirror.stale = false;
@@ -159,8 +166,11 @@ public class JGitSource implements GitSource {
                     fetch(git, mirror, request);
                 } catch (SourceException e) {
                     mirror.stale = true;
+                    mirror.lastFailure = e;
+                    mirror.failedAt = clock.instant();
                     throw e;
                 }
+                mirror.lastFailure = null;
                 mirror.lastFetch = now;
             }
             return snapshot(git.getRepository(), request);
@@ -176,7 +186,10 @@ public class JGitSource implements GitSource {
     @Override
     public void invalidate(String url) {
         String repository = RepositoryUrls.normalize(url);
-        mirrors.values().stream().filter(m -> m.repository.equals(repository)).forEach(m -> m.stale = true);
+        mirrors.values().stream().filter(m -> m.repository.equals(repository)).forEach(m -> {
+            m.stale = true;
+            m.lastFailure = null; // a push says the server is there: ask it again
+        });
     }
 
     /**
