@@ -18,6 +18,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -109,7 +110,7 @@ final class PrometheusEndpoint implements AutoCloseable {
                     + timeout.toMillis() + " ms", e);
         } catch (ConnectException e) {
             throw new MeasurementException("cannot connect to Prometheus '" + name + "' at " + address + ": "
-                    + reason(e), e);
+                    + connectFailure(e), e);
         } catch (SSLException e) {
             throw new MeasurementException("TLS with Prometheus '" + name + "' at " + address + " failed: "
                     + reason(e) + (address.startsWith("https:") ? " (is its CA in ca-file?)" : ""), e);
@@ -203,6 +204,19 @@ final class PrometheusEndpoint implements AutoCloseable {
         SSLContext context = SSLContext.getInstance("TLS");
         context.init(null, trust.getTrustManagers(), null);
         return context;
+    }
+
+    /** The JDK's client reports a refused connection without any message. */
+    private static String connectFailure(ConnectException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnresolvedAddressException) {
+                return "unknown host";
+            }
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return t.getMessage();
+            }
+        }
+        return "connection refused";
     }
 
     /** The first message down the cause chain: the JDK's client often wraps the telling one. */
