@@ -110,6 +110,9 @@ class MetricAssessmentTest {
                 .isEqualTo("error-rate: cannot connect to Prometheus 'default' (2 errors in a row, limit 1)");
         assertThat(MetricAssessment.describe(metric, run(metric, "S")))
                 .isEqualTo("error-rate = 0.001 met `result < 0.01` (1 measured)");
+        assertThat(MetricAssessment.describe(metric(2, 1, 4, 5), run(metric(2, 1, 4, 5), "F S I X")))
+                .isEqualTo("error-rate: cannot connect to Prometheus 'default' "
+                        + "(3 of 5 measured, 1 failed, limit 2, 1 inconclusive, limit 1, 1 error in a row, limit 4)");
         metric.count = 1;
         assertThat(MetricAssessment.describe(metric, run(metric, "S")))
                 .isEqualTo("error-rate = 0.001 met `result < 0.01` (1 of 1 successful)");

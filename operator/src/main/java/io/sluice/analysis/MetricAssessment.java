@@ -172,10 +172,31 @@ public final class MetricAssessment {
             case Inconclusive -> result.inconclusive > inconclusiveLimit(metric)
                     ? result.inconclusive + " inconclusive, limit " + inconclusiveLimit(metric)
                     : "none of " + result.count + " measurements successful";
-            case Error -> result.consecutiveError + " errors in a row, limit " + consecutiveErrorLimit(metric);
+            case Error -> errorsInARow(metric, result);
             case Successful -> result.successful + " of " + result.count + " successful";
-            case Pending, Running -> result.count + (metric.count == null ? "" : " of " + metric.count) + " measured";
+            case Pending, Running -> progress(metric, result);
         };
+    }
+
+    /** How far a running metric is, with whatever counts against it so far. */
+    private static String progress(Metric metric, MetricResult result) {
+        StringBuilder progress = new StringBuilder()
+                .append(result.count).append(metric.count == null ? "" : " of " + metric.count).append(" measured");
+        if (result.failed > 0) {
+            progress.append(", ").append(result.failed).append(" failed, limit ").append(failureLimit(metric));
+        }
+        if (result.inconclusive > 0) {
+            progress.append(", ").append(result.inconclusive).append(" inconclusive, limit ").append(inconclusiveLimit(metric));
+        }
+        if (result.consecutiveError > 0) {
+            progress.append(", ").append(errorsInARow(metric, result));
+        }
+        return progress.toString();
+    }
+
+    private static String errorsInARow(Metric metric, MetricResult result) {
+        return result.consecutiveError + (result.consecutiveError == 1 ? " error" : " errors") + " in a row, limit "
+                + consecutiveErrorLimit(metric);
     }
 
     /** A copy of the tallies (zero before the first measurement), never the caller's object. */

@@ -205,6 +205,7 @@ class PrometheusProviderTest {
                 "leaky", endpoint("http://admin:hunter2@prometheus:9090"),
                 "both", new Endpoint(fake.address(), Duration.ofSeconds(2), Optional.of("a"), Optional.of("b"), Optional.empty()),
                 "ftp", endpoint("ftp://prometheus"),
+                "hasty", endpoint(fake.address(), Duration.ZERO),
                 "default", endpoint(fake.address()));
         try (PrometheusProvider mixed = provider(endpoints)) {
             assertThatThrownBy(() -> mixed.query("leaky", "up")).hasMessage("Prometheus 'leaky' is misconfigured: "
@@ -213,6 +214,8 @@ class PrometheusProviderTest {
                     .hasMessage("Prometheus 'both' is misconfigured: set bearer-token-secret or basic-auth-secret, not both");
             assertThatThrownBy(() -> mixed.query("ftp", "up"))
                     .hasMessage("Prometheus 'ftp' is misconfigured: address must start with http:// or https://");
+            assertThatThrownBy(() -> mixed.query("hasty", "up"))
+                    .hasMessage("Prometheus 'hasty' is misconfigured: timeout must be positive");
             fake.answer(200, scalar("1"));
             assertThat(mixed.query("default", "up")).isEqualTo(new QueryValue.Single(1));
         }

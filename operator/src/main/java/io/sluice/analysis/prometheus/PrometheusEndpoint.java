@@ -74,9 +74,11 @@ final class PrometheusEndpoint implements AutoCloseable {
         this.problem = found;
         HttpClient.Builder builder = HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout)
                 // a redirect could carry the credentials to another host
                 .followRedirects(HttpClient.Redirect.NEVER);
+        if (found == null) {
+            builder.connectTimeout(timeout);
+        }
         if (tls != null) {
             builder.sslContext(tls);
         }
@@ -143,6 +145,9 @@ final class PrometheusEndpoint implements AutoCloseable {
         }
         if (uri.getHost() == null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
             return "address must be scheme://host[:port][/path], without query or fragment";
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            return "timeout must be positive";
         }
         if (bearerTokenSecret.isPresent() && basicAuthSecret.isPresent()) {
             return "set bearer-token-secret or basic-auth-secret, not both";

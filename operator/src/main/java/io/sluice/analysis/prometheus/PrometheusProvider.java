@@ -38,8 +38,8 @@ public final class PrometheusProvider implements MetricProvider, AutoCloseable {
     @Override
     public Reading measure(Metric metric, ResolvedArgs args) {
         PrometheusMetric prometheus = metric.provider == null ? null : metric.provider.prometheus;
-        if (prometheus == null) {
-            return new Reading.Unavailable("metric " + metric.name + " has no prometheus provider");
+        if (prometheus == null || prometheus.query == null) {
+            return new Reading.Unavailable("metric " + metric.name + " has no prometheus query");
         }
         String endpoint = prometheus.provider == null ? Defaults.PROMETHEUS_PROVIDER : prometheus.provider;
         try {
