@@ -18,7 +18,8 @@ import java.util.regex.Pattern;
  * <p>A value is inserted as the content of a PromQL double-quoted string literal, escaped, so it can
  * never end the string and change what the query does: {@code "} becomes {@code \"}, a backslash
  * {@code \\}, control characters their escapes. A placeholder anywhere else (outside a string, in a
- * single-quoted or raw string) is refused rather than inserted unescaped.
+ * single-quoted or raw string) is refused rather than inserted unescaped. Inside a regex matcher
+ * ({@code =~}) the value is still a regular expression to Prometheus, but cannot leave its string.
  */
 public final class ArgResolver {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{\\{\\s*args\\.([A-Za-z_][A-Za-z0-9_-]*)\\s*}}");

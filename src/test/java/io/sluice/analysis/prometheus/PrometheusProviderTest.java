@@ -150,6 +150,15 @@ class PrometheusProviderTest {
     }
 
     @Test
+    void aBodyThatTricklesInIsATimeoutToo() {
+        fake.answerSlowly(scalar("1"), Duration.ofSeconds(3));
+        try (PrometheusProvider impatient = provider(Map.of("default", endpoint(fake.address(), Duration.ofMillis(300))))) {
+            assertThatThrownBy(() -> impatient.query("default", "up"))
+                    .hasMessage("Prometheus 'default' at " + fake.address() + " did not answer within 300 ms");
+        }
+    }
+
+    @Test
     void aStoppedPrometheusIsAConnectionError() throws IOException {
         String deadAddress;
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -334,12 +343,14 @@ class PrometheusProviderTest {
         record Request(String method, String path, Map<String, String> parameters, String authorization) {
         }
 
-        private record Answer(int status, String body, Duration delay) {
+        /** {@code delay} before the headers, {@code stall} between the headers and the rest of the body. */
+        private record Answer(int status, String body, Duration delay, Duration stall) {
         }
 
         private final HttpServer server;
         private final ConcurrentLinkedQueue<Request> requests = new ConcurrentLinkedQueue<>();
-        private volatile Function<String, Answer> answers = query -> new Answer(500, "not told what to answer", Duration.ZERO);
+        private volatile Function<String, Answer> answers =
+                query -> new Answer(500, "not told what to answer", Duration.ZERO, Duration.ZERO);
 
         FakePrometheus() {
             try {
@@ -364,7 +375,12 @@ class PrometheusProviderTest {
         }
 
         void answer(int status, String body, Duration delay) {
-            answers = query -> new Answer(status, body, delay);
+            answers = query -> new Answer(status, body, delay, Duration.ZERO);
+        }
+
+        /** Sends the headers and the first byte of the body at once, the rest after {@code stall}. */
+        void answerSlowly(String body, Duration stall) {
+            answers = query -> new Answer(200, body, Duration.ZERO, stall);
         }
 
         /** A successful answer that depends on the query. */
@@ -373,7 +389,7 @@ class PrometheusProviderTest {
         }
 
         void answer(int status, Function<String, String> bodyForQuery) {
-            answers = query -> new Answer(status, bodyForQuery.apply(query), Duration.ZERO);
+            answers = query -> new Answer(status, bodyForQuery.apply(query), Duration.ZERO, Duration.ZERO);
         }
 
         List<Request> requests() {
@@ -407,7 +423,10 @@ class PrometheusProviderTest {
                 byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
                 exchange.getResponseHeaders().set("Content-Type", "application/json");
                 exchange.sendResponseHeaders(answer.status(), body.length);
-                exchange.getResponseBody().write(body);
+                exchange.getResponseBody().write(body, 0, 1);
+                exchange.getResponseBody().flush();
+                Thread.sleep(answer.stall());
+                exchange.getResponseBody().write(body, 1, body.length - 1);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (IOException e) {

@@ -8,6 +8,7 @@ import io.sluice.config.SluiceConfig;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.TrustManagerFactory;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -18,6 +19,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.ByteBuffer;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -29,7 +31,14 @@ import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One configured Prometheus: its address, timeout, credentials (read from a Secret in the operator's
@@ -95,31 +104,19 @@ final class PrometheusEndpoint implements AutoCloseable {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json").GET();
         Optional<String> authorization = authorization();
         authorization.ifPresent(value -> request.header("Authorization", value));
+        CompletableFuture<HttpResponse<byte[]>> exchange =
+                http.sendAsync(request.build(), answer -> new BoundedBody(MAX_ANSWER_BYTES));
         try {
-            HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-            String body;
-            try (InputStream in = response.body()) {
-                byte[] bytes = in.readNBytes(MAX_ANSWER_BYTES + 1);
-                if (bytes.length > MAX_ANSWER_BYTES) {
-                    throw new MeasurementException("Prometheus '" + name + "' answered with more than "
-                            + (MAX_ANSWER_BYTES >> 20) + " MiB; aggregate the query to fewer series");
-                }
-                body = new String(bytes, StandardCharsets.UTF_8);
-            }
-            return PrometheusAnswer.parse(name, response.statusCode(), body);
-        } catch (HttpTimeoutException e) {
-            throw new MeasurementException("Prometheus '" + name + "' at " + address + " did not answer within "
-                    + timeout.toMillis() + " ms", e);
-        } catch (ConnectException e) {
-            throw new MeasurementException("cannot connect to Prometheus '" + name + "' at " + address + ": "
-                    + connectFailure(e), e);
-        } catch (SSLException e) {
-            throw new MeasurementException("TLS with Prometheus '" + name + "' at " + address + " failed: "
-                    + reason(e) + (address.startsWith("https:") ? " (is its CA in ca-file?)" : ""), e);
-        } catch (IOException e) {
-            throw new MeasurementException("query to Prometheus '" + name + "' at " + address + " failed: "
-                    + reason(e), e);
+            // one deadline for the answer and its whole body: a trickling body must not hold a measurement
+            HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return PrometheusAnswer.parse(name, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            throw timedOut(e);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause());
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw new MeasurementException("interrupted while querying Prometheus '" + name + "'", e);
         }
@@ -211,6 +208,78 @@ final class PrometheusEndpoint implements AutoCloseable {
         return context;
     }
 
+    private MeasurementException failure(Throwable cause) {
+        return switch (cause) {
+            case AnswerTooLarge tooLarge -> new MeasurementException("Prometheus '" + name + "' answered with more than "
+                    + (MAX_ANSWER_BYTES >> 20) + " MiB; aggregate the query to fewer series", tooLarge);
+            case HttpTimeoutException timeout -> timedOut(timeout);
+            case ConnectException refused -> new MeasurementException("cannot connect to Prometheus '" + name + "' at "
+                    + address + ": " + connectFailure(refused), refused);
+            case SSLException tls -> new MeasurementException("TLS with Prometheus '" + name + "' at " + address
+                    + " failed: " + reason(tls) + (address.startsWith("https:") ? " (is its CA in ca-file?)" : ""), tls);
+            default -> new MeasurementException("query to Prometheus '" + name + "' at " + address + " failed: "
+                    + reason(cause), cause);
+        };
+    }
+
+    private MeasurementException timedOut(Exception e) {
+        return new MeasurementException("Prometheus '" + name + "' at " + address + " did not answer within "
+                + timeout.toMillis() + " ms", e);
+    }
+
+    /**
+     * Collects an answer's body up to a size, and gives up as soon as it is exceeded rather than
+     * buffering it all: a tenant's query over every series must not exhaust the operator's memory.
+     */
+    private static final class BoundedBody implements HttpResponse.BodySubscriber<byte[]> {
+        private final int maxBytes;
+        private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+        private final CompletableFuture<byte[]> body = new CompletableFuture<>();
+        private Flow.Subscription subscription;
+
+        BoundedBody(int maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return body;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> buffers) {
+            for (ByteBuffer buffer : buffers) {
+                if (received.size() + buffer.remaining() > maxBytes) {
+                    subscription.cancel();
+                    body.completeExceptionally(new AnswerTooLarge());
+                    return;
+                }
+                byte[] chunk = new byte[buffer.remaining()];
+                buffer.get(chunk);
+                received.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable error) {
+            body.completeExceptionally(error);
+        }
+
+        @Override
+        public void onComplete() {
+            body.complete(received.toByteArray());
+        }
+    }
+
+    private static final class AnswerTooLarge extends IOException {
+    }
+
     /** The JDK's client reports a refused connection without any message. */
     private static String connectFailure(ConnectException e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
@@ -225,7 +294,7 @@ final class PrometheusEndpoint implements AutoCloseable {
     }
 
     /** The first message down the cause chain: the JDK's client often wraps the telling one. */
-    private static String reason(IOException e) {
+    private static String reason(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t.getMessage() != null && !t.getMessage().isBlank()) {
                 return t.getMessage();
