@@ -47,6 +47,11 @@ final class TestConfig {
             }
 
             @Override
+            public java.util.Map<String, Prometheus> prometheus() {
+                return java.util.Map.of();
+            }
+
+            @Override
             public Duration retryInterval() {
                 return Duration.ofSeconds(1);
             }

@@ -5,6 +5,7 @@ import io.smallrye.config.WithDefault;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
 /** Every operator setting, under the {@code sluice.} prefix (application.properties, env SLUICE_...). */
@@ -16,6 +17,14 @@ public interface SluiceConfig {
     Project project();
 
     Webhook webhook();
+
+    /**
+     * The Prometheus servers analyses may query, by name: {@code sluice.prometheus.<name>.address}. A
+     * metric picks one by that name ({@code provider.prometheus.provider}, {@code default} unless it
+     * says otherwise), so tenants choose among what the platform team configured and cannot point the
+     * operator at a URL of their own. None are configured by default.
+     */
+    Map<String, Prometheus> prometheus();
 
     /** How soon a Rollout with a problem (missing reference, unreachable source) is checked again. */
     @WithDefault("15s")
@@ -66,5 +75,30 @@ public interface SluiceConfig {
          * answers 404 and Sluice relies on polling alone.
          */
         Optional<String> secret();
+    }
+
+    interface Prometheus {
+        /**
+         * Base URL of the HTTP API, e.g. {@code http://prometheus.monitoring:9090}, or with a path prefix
+         * ({@code https://thanos.example/prometheus}); queries go to {@code <address>/api/v1/query}.
+         * Credentials go in a Secret, never in the address.
+         */
+        String address();
+
+        /** Longest a query may take; also sent to Prometheus as the query's own timeout. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** A Secret in the operator's namespace whose key {@code token} is sent as a bearer token. */
+        Optional<String> bearerTokenSecret();
+
+        /** A Secret in the operator's namespace with keys {@code username} and {@code password} (basic auth). */
+        Optional<String> basicAuthSecret();
+
+        /**
+         * A PEM file of the CA certificates to trust for an https address, instead of the JVM's. There is
+         * no switch to skip verification: a Prometheus with a private CA is trusted by naming that CA.
+         */
+        Optional<Path> caFile();
     }
 }
