@@ -7,7 +7,16 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sluice.analysis.ArgResolver;
+import io.sluice.api.v1alpha1.AnalysisArg;
+import io.sluice.api.v1alpha1.AnalysisRun;
+import io.sluice.api.v1alpha1.AnalysisRunSpec;
+import io.sluice.api.v1alpha1.AnalysisTemplate;
+import io.sluice.api.v1alpha1.AnalysisTemplateRef;
+import io.sluice.api.v1alpha1.AnalysisTemplateSpec;
+import io.sluice.api.v1alpha1.ClusterAnalysisTemplate;
 import io.sluice.api.v1alpha1.IstioTrafficRouting;
+import io.sluice.api.v1alpha1.Metric;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.core.delivery.Action;
 import io.sluice.core.delivery.WorkloadState;
@@ -97,6 +106,8 @@ public class DeliveryExecutor {
                         router.setWeight(ctx.target(), w.weight());
                         weight = w.weight();
                     }
+                    case Action.StartAnalysis a -> startAnalysis(ctx.rollout(), a);
+                    case Action.TerminateAnalysis t -> terminateAnalysis(ctx.rollout(), t.name());
                 }
             } catch (TrafficRoutingException e) {
                 throw new ActionFailedException(e.reason(), e.getMessage(), e);
@@ -264,6 +275,60 @@ public class DeliveryExecutor {
         }
     }
 
+    /**
+     * Creates the AnalysisRun from the analysis's templates: their metrics copied (a template edited
+     * later does not change a run in progress), their args merged with the Rollout's. A step's
+     * metrics without a count measure once; a background analysis measures until it is stopped.
+     */
+    private void startAnalysis(Rollout rollout, Action.StartAnalysis action) throws ActionFailedException {
+        String namespace = rollout.getMetadata().getNamespace();
+        if (client.resources(AnalysisRun.class).inNamespace(namespace).withName(action.name()).get() != null) {
+            return; // started before a restart
+        }
+        List<Metric> metrics = new ArrayList<>();
+        List<AnalysisArg> args = new ArrayList<>();
+        for (AnalysisTemplateRef ref : action.analysis().templates) {
+            AnalysisTemplateSpec template = Optional.ofNullable(ref.clusterScoped()
+                            ? client.resources(ClusterAnalysisTemplate.class).withName(ref.name).get()
+                            : client.resources(AnalysisTemplate.class).inNamespace(namespace).withName(ref.name).get())
+                    .map(t -> t instanceof AnalysisTemplate at ? at.getSpec() : ((ClusterAnalysisTemplate) t).getSpec())
+                    .orElseThrow(() -> new ActionFailedException("AnalysisTemplateNotFound",
+                            "analysis template " + ref.name + " not found", null));
+            for (Metric metric : template.metrics) {
+                Metric copy = serialization.clone(metric);
+                if (!action.background() && copy.count == null) {
+                    copy.count = 1;
+                }
+                metrics.add(copy);
+            }
+            args = ArgResolver.merge(args, template.args == null ? List.of() : template.args);
+        }
+        AnalysisRun run = new AnalysisRun();
+        run.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName(action.name()).withNamespace(namespace)
+                .withLabels(Map.of(Labels.MANAGED_BY, Labels.MANAGER, Labels.ROLLOUT, rollout.getMetadata().getName()))
+                .build());
+        WorkloadModel.setOwner(run, rollout);
+        run.setSpec(new AnalysisRunSpec());
+        run.getSpec().metrics = metrics;
+        run.getSpec().args = ArgResolver.merge(args, action.analysis().args == null ? List.of() : action.analysis().args);
+        objects.write(run, live -> live); // an existing run is left as it is
+    }
+
+    private void terminateAnalysis(Rollout rollout, String name) {
+        AnalysisRun run = client.resources(AnalysisRun.class).inNamespace(rollout.getMetadata().getNamespace())
+                .withName(name).get();
+        if (run == null || Boolean.TRUE.equals(run.getSpec().terminate)
+                || run.getStatus() != null && run.getStatus().phase != null && run.getStatus().phase.isCompleted()) {
+            return;
+        }
+        objects.write(run, live -> {
+            AnalysisRun copy = serialization.clone(live);
+            copy.getSpec().terminate = true;
+            return copy;
+        });
+    }
+
     private Deployment withReplicas(Deployment d, Integer replicas) {
         Deployment copy = serialization.clone(d);
         copy.getSpec().setReplicas(replicas);
@@ -291,6 +356,8 @@ public class DeliveryExecutor {
             case Action.DeployCanary d -> "deploying the canary";
             case Action.ScaleDownCanary s -> "scaling the canary down";
             case Action.SetCanaryWeight w -> "setting the canary weight to " + w.weight() + "%";
+            case Action.StartAnalysis a -> "starting analysis " + a.name();
+            case Action.TerminateAnalysis t -> "stopping analysis " + t.name();
         };
     }
 }

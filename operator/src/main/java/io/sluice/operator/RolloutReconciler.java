@@ -18,6 +18,8 @@ import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.source.inbound.SimpleInboundEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
+import io.sluice.api.v1alpha1.AnalysisPhase;
+import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.AnalysisTemplateRef;
 import io.sluice.api.v1alpha1.CanaryStep;
@@ -114,7 +116,12 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Rollout.class))
                 .build();
-        return List.of(new InformerEventSource<>(deployments, context), pushes);
+        var analysisRuns = InformerEventSourceConfiguration.from(AnalysisRun.class, Rollout.class)
+                .withName("analysisruns")
+                .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)
+                .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Rollout.class))
+                .build();
+        return List.of(new InformerEventSource<>(deployments, context), new InformerEventSource<>(analysisRuns, context), pushes);
     }
 
     void onPush(@Observes GitPushed pushed) {
@@ -179,8 +186,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         Optional<RevisionContent> desired = observed.content();
         var observation = new Observation(
                 desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()))),
-                executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant());
-        DeliveryPlan plan = planner.plan(spec, validated, observation);
+                executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant(),
+                analysisRuns(rollout));
+        DeliveryPlan plan = planner.plan(rollout.getMetadata().getName(), spec, validated, observation);
 
         List<RolloutEvent> toRecord = new ArrayList<>(validation.events());
         RolloutStatus next = plan.status();
@@ -228,6 +236,28 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         }
         events.record(rollout, toRecord);
         return requeue.map(r -> UpdateControl.<Rollout>noUpdate().rescheduleAfter(r)).orElse(UpdateControl.noUpdate());
+    }
+
+    /** The AnalysisRuns the status names, as they are now. */
+    private Map<String, Observation.RunState> analysisRuns(Rollout rollout) {
+        Map<String, Observation.RunState> runs = new java.util.HashMap<>();
+        RolloutStatus status = rollout.getStatus();
+        if (status == null) {
+            return runs;
+        }
+        for (var ref : java.util.Arrays.asList(status.stepAnalysis, status.backgroundAnalysis)) {
+            if (ref == null) {
+                continue;
+            }
+            AnalysisRun run = client.resources(AnalysisRun.class).inNamespace(rollout.getMetadata().getNamespace())
+                    .withName(ref.name).get();
+            if (run != null) {
+                runs.put(ref.name, new Observation.RunState(
+                        run.getStatus() == null || run.getStatus().phase == null ? AnalysisPhase.Pending : run.getStatus().phase,
+                        run.getStatus() == null ? null : run.getStatus().message));
+            }
+        }
+        return runs;
     }
 
     /** The source read and checked: its outcome, the problems with references, and the usable revision. */

@@ -1,7 +1,10 @@
 package io.sluice.core.delivery;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.sluice.api.v1alpha1.AnalysisPhase;
+import io.sluice.api.v1alpha1.AnalysisTemplateRef;
 import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.RolloutAnalysis;
 import io.sluice.api.v1alpha1.Pause;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.api.v1alpha1.RolloutSpec;
@@ -18,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -412,6 +416,92 @@ class DeliveryPlannerTest {
         assertThat(world.status.message).contains("fully available again");
     }
 
+    @Test
+    void anAnalysisStepThatSucceedsLetsTheCanaryGoOn() {
+        world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.startedRuns).singleElement().asString().startsWith("checkout-22222222-step1-");
+        assertThat(world.status.stepAnalysis.phase).isEqualTo(AnalysisPhase.Running);
+        assertThat(world.weights).containsExactly(20);
+
+        world.runs.put(world.startedRuns.getFirst(), new Observation.RunState(AnalysisPhase.Successful, "error-rate = 0.001 met `result < 0.01`"));
+        world.settle();
+
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.weights).containsExactly(20, 60, 0);
+        assertThat(world.eventReasons()).contains("AnalysisStarted", "AnalysisSucceeded", "Promoted");
+    }
+
+    @Test
+    void aFailedAnalysisStepRollsBackWithTheMetricAndValueInTheReason() {
+        world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        String run = world.startedRuns.getFirst();
+
+        world.runs.put(run, new Observation.RunState(AnalysisPhase.Failed, "error-rate = 0.2013 breached `result < 0.01` (3 failed, limit 2)"));
+        world.pass();
+
+        assertThat(world.routedWeight).isZero();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
+        assertThat(world.status.abortedRevision.reason).isEqualTo("AnalysisFailed");
+        assertThat(world.status.abortedRevision.message).contains("error-rate = 0.2013").contains("result < 0.01");
+        assertThat(world.events).filteredOn(e -> e.reason().equals("AnalysisFailed")).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("error-rate = 0.2013"));
+        assertThat(world.stableDeploys).containsExactly(V1);
+    }
+
+    @Test
+    void anInconclusiveAnalysisPausesUntilAPersonPromotes() {
+        world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.runs.put(world.startedRuns.getFirst(), new Observation.RunState(AnalysisPhase.Inconclusive, "error-rate: no data"));
+        world.advance(Duration.ofHours(1));
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Paused);
+        assertThat(world.status.message).contains("inconclusive").contains("no data");
+
+        world.spec.promote = RolloutFixtures.promote("p1", false);
+        world.settle();
+        assertThat(world.weights).containsExactly(20, 60, 0);
+    }
+
+    @Test
+    void aFailingBackgroundAnalysisRollsBackAtAnyStepAndIsStartedWithTheFirstTraffic() {
+        RolloutSpec withBackground = spec(CanaryStep.weight(10), pause(null), CanaryStep.weight(50), pause(null));
+        withBackground.strategy.canary.analysis = analysis();
+        world = new World(withBackground);
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.startedRuns).singleElement().asString().contains("-bg-");
+        assertThat(world.status.backgroundAnalysis.name).isEqualTo(world.startedRuns.getFirst());
+
+        world.runs.put(world.startedRuns.getFirst(), new Observation.RunState(AnalysisPhase.Failed, "p95 = 0.42 breached `result < 0.3`"));
+        world.settle();
+
+        assertThat(world.routedWeight).isZero();
+        assertThat(world.status.abortedRevision.reason).isEqualTo("AnalysisFailed");
+        assertThat(world.status.abortedRevision.message).contains("background analysis").contains("p95 = 0.42");
+    }
+
+    private static RolloutAnalysis analysis() {
+        RolloutAnalysis analysis = new RolloutAnalysis();
+        analysis.templates = List.of(new AnalysisTemplateRef("http-slo", false));
+        return analysis;
+    }
+
+    private static CanaryStep analysisStep() {
+        CanaryStep step = new CanaryStep();
+        step.analysis = analysis();
+        return step;
+    }
+
     // ---- the simulated cluster ------------------------------------------------------------------
 
     private void stableAt(String revision) {
@@ -457,6 +547,10 @@ class DeliveryPlannerTest {
         final List<String> applied = new ArrayList<>();
         final List<Action> actionsTaken = new ArrayList<>();
         final List<RolloutEvent> events = new ArrayList<>();
+        /** AnalysisRuns as the AnalysisRun controller would leave them; tests set their verdicts. */
+        final Map<String, Observation.RunState> runs = new java.util.HashMap<>();
+        final List<String> startedRuns = new ArrayList<>();
+        final List<String> terminatedRuns = new ArrayList<>();
         String templateOfCanary;
         /** What the VirtualService routes to the canary now; {@link #weights} records each change. */
         int routedWeight;
@@ -482,7 +576,8 @@ class DeliveryPlannerTest {
             if (canary.exists() && canary.replicas() > 0 && !canary.available() && canaryBecomesAvailable) {
                 canary = new WorkloadState(true, canary.revision(), canary.templateHash(), canary.replicas(), canary.replicas(), true);
             }
-            DeliveryPlan plan = planner.plan(spec, status, new Observation(desired, stable, canary, now));
+            DeliveryPlan plan = planner.plan("checkout", spec, status,
+                    new Observation(desired, stable, canary, now, Map.copyOf(runs)));
             for (Action action : plan.actions()) {
                 actionsTaken.add(action);
                 switch (action) {
@@ -498,6 +593,11 @@ class DeliveryPlannerTest {
                         canary = new WorkloadState(true, d.revision(), templateOfCanary, 3, 0, false);
                     }
                     case Action.ScaleDownCanary s -> canary = new WorkloadState(canary.exists(), canary.revision(), canary.templateHash(), 0, 0, true);
+                    case Action.StartAnalysis a -> {
+                        startedRuns.add(a.name());
+                        runs.putIfAbsent(a.name(), new Observation.RunState(AnalysisPhase.Running, "measuring"));
+                    }
+                    case Action.TerminateAnalysis t -> terminatedRuns.add(t.name());
                     case Action.SetCanaryWeight w -> {
                         if (w.weight() != routedWeight) {
                             weights.add(w.weight());

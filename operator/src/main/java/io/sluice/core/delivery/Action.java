@@ -26,4 +26,15 @@ public sealed interface Action {
     /** Route this percentage to the canary and the rest to stable; verified by reading back. */
     record SetCanaryWeight(int weight) implements Action {
     }
+
+    /**
+     * Create the AnalysisRun {@code name} (owned by the Rollout) from the analysis's templates;
+     * an existing run of that name is left as it is.
+     */
+    record StartAnalysis(String name, io.sluice.api.v1alpha1.RolloutAnalysis analysis, boolean background) implements Action {
+    }
+
+    /** Stop measuring: the run keeps the verdict it has. */
+    record TerminateAnalysis(String name) implements Action {
+    }
 }

@@ -45,11 +45,17 @@ public final class DeliveryPlanner {
     }
 
     public DeliveryPlan plan(RolloutSpec spec, RolloutStatus current, Observation observed) {
-        return new Pass(spec, SERIALIZATION.clone(current), observed).run();
+        return plan("rollout", spec, current, observed);
+    }
+
+    /** @param rolloutName names the AnalysisRuns the plan starts */
+    public DeliveryPlan plan(String rolloutName, RolloutSpec spec, RolloutStatus current, Observation observed) {
+        return new Pass(rolloutName, spec, SERIALIZATION.clone(current), observed).run();
     }
 
     /** One planning pass over a private copy of the status. */
     private final class Pass {
+        final String rolloutName;
         final RolloutSpec spec;
         final RolloutStatus s;
         final Observation o;
@@ -59,7 +65,8 @@ public final class DeliveryPlanner {
         final List<RolloutEvent> events = new ArrayList<>();
         Optional<Duration> requeue = Optional.empty();
 
-        Pass(RolloutSpec spec, RolloutStatus status, Observation observed) {
+        Pass(String rolloutName, RolloutSpec spec, RolloutStatus status, Observation observed) {
+            this.rolloutName = rolloutName;
             this.spec = spec;
             this.s = status;
             this.o = observed;
@@ -269,6 +276,7 @@ public final class DeliveryPlanner {
             String withdrawn = s.canaryRevision;
             actions.add(new Action.SetCanaryWeight(0));
             actions.add(new Action.ScaleDownCanary());
+            terminateRuns();
             s.canaryRevision = null;
             s.currentStepIndex = null;
             s.canaryWeight = 0;
@@ -284,6 +292,7 @@ public final class DeliveryPlanner {
             if (spec.promote != null) {
                 s.handledRequests.promote = spec.promote.id; // a promote meant for an earlier canary
             }
+            terminateRuns();
             actions.add(new Action.ApplyObjects(revision, false));
             actions.add(new Action.DeployCanary(revision));
             s.canaryRevision = revision;
@@ -314,8 +323,19 @@ public final class DeliveryPlanner {
                 }
                 return;
             }
+            if (!promoting() && backgroundAnalysisStopsTheCanary()) {
+                return;
+            }
             Optional<Boolean> promote = takePromoteRequest();
             if (promote.isPresent()) {
+                if (s.backgroundAnalysis != null && s.backgroundAnalysis.phase == io.sluice.api.v1alpha1.AnalysisPhase.Inconclusive) {
+                    // a person looked at the inconclusive background analysis and chose to go on without it
+                    s.backgroundAnalysis = null;
+                }
+                if (s.stepAnalysis != null && !s.stepAnalysis.phase.isCompleted()) {
+                    actions.add(new Action.TerminateAnalysis(s.stepAnalysis.name));
+                }
+                s.stepAnalysis = null;
                 int from = s.currentStepIndex;
                 s.currentStepIndex = promote.get() ? steps.size() : Math.min(from + 1, steps.size());
                 s.pauseStartTime = null;
@@ -340,6 +360,13 @@ public final class DeliveryPlanner {
             if (step.setWeight != null) {
                 actions.add(new Action.SetCanaryWeight(step.setWeight));
                 s.canaryWeight = step.setWeight;
+                if (step.setWeight > 0 && spec.strategy.canary.analysis != null && s.backgroundAnalysis == null) {
+                    // Background analysis starts with the canary's first traffic: before it there is nothing to measure.
+                    String name = runName(s.canaryRevision, "bg");
+                    actions.add(new Action.StartAnalysis(name, spec.strategy.canary.analysis, true));
+                    s.backgroundAnalysis = runReference(name);
+                    events.add(RolloutEvent.normal("AnalysisStarted", "background analysis " + name + " started"));
+                }
                 completeStep("WeightSet", "canary weight set to " + step.setWeight + "%" + of);
             } else if (step.pause != null && step.pause.duration != null) {
                 Duration duration = Durations.parse(step.pause.duration);
@@ -368,18 +395,121 @@ public final class DeliveryPlanner {
                 s.phase = RolloutPhase.Paused;
                 s.message = "waiting for `kubectl sluice promote`" + of;
             } else {
-                // Analysis runs arrive with the analysis engine; until then a person decides.
-                if (s.pauseStartTime == null) {
-                    s.pauseStartTime = now.toString();
-                    events.add(RolloutEvent.normal("PauseStarted", "analysis steps are not run yet; waiting for "
-                            + "promotion" + of));
-                }
-                s.phase = RolloutPhase.Paused;
-                s.message = "analysis steps are not run yet: promote to continue, or abort" + of;
+                runAnalysisStep(step, of);
             }
         }
 
+        /** Starts the step's AnalysisRun, then follows its verdict: on, back (abort), or to a person. */
+        private void runAnalysisStep(CanaryStep step, String of) {
+            String name = runName(s.canaryRevision, "step" + s.currentStepIndex);
+            if (s.stepAnalysis == null || !name.equals(s.stepAnalysis.name)) {
+                actions.add(new Action.StartAnalysis(name, step.analysis, false));
+                s.stepAnalysis = runReference(name);
+                s.phase = RolloutPhase.Progressing;
+                s.message = "analysis " + name + " started" + of;
+                events.add(RolloutEvent.normal("AnalysisStarted", s.message));
+                requeue = Optional.of(timerResolution);
+                return;
+            }
+            Observation.RunState run = observe(s.stepAnalysis);
+            switch (run == null ? io.sluice.api.v1alpha1.AnalysisPhase.Pending : run.phase()) {
+                case Successful -> {
+                    String verdict = run.message();
+                    completeStep("AnalysisSucceeded", "analysis " + name + " succeeded" + of + ": " + verdict);
+                }
+                case Failed, Error -> abort("AnalysisFailed", "analysis " + name + " " + run.phase().name().toLowerCase()
+                        + ": " + run.message());
+                case Inconclusive -> {
+                    s.phase = RolloutPhase.Paused;
+                    s.message = "analysis " + name + " was inconclusive: " + run.message()
+                            + "; promote to continue, or abort" + of;
+                    if (s.pauseStartTime == null) {
+                        s.pauseStartTime = now.toString();
+                        events.add(RolloutEvent.warning("AnalysisInconclusive", s.message));
+                    }
+                }
+                default -> {
+                    s.phase = RolloutPhase.Progressing;
+                    s.message = "analysis " + name + " running" + (run != null && run.message() != null
+                            ? ": " + run.message() : "") + of;
+                    requeue = Optional.of(timerResolution);
+                }
+            }
+        }
+
+        /**
+         * A failed or erroring background analysis rolls the canary back; an inconclusive one waits for
+         * a person. True when it stopped the canary from advancing.
+         */
+        private boolean backgroundAnalysisStopsTheCanary() {
+            if (s.backgroundAnalysis == null) {
+                return false;
+            }
+            Observation.RunState run = observe(s.backgroundAnalysis);
+            if (run == null) {
+                return false;
+            }
+            switch (run.phase()) {
+                case Failed, Error -> {
+                    abort("AnalysisFailed", "background analysis " + s.backgroundAnalysis.name + " "
+                            + run.phase().name().toLowerCase() + ": " + run.message());
+                    return true;
+                }
+                case Inconclusive -> {
+                    if (spec.promote != null && !spec.promote.id.equals(s.handledRequests.promote)) {
+                        return false; // the pending promote is the person's answer
+                    }
+                    s.phase = RolloutPhase.Paused;
+                    s.message = "background analysis " + s.backgroundAnalysis.name + " was inconclusive: " + run.message()
+                            + "; promote to go on without it, or abort";
+                    return true;
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+
+        /** The run's observed state, copied into its reference in status; null when it is not found. */
+        private Observation.RunState observe(io.sluice.api.v1alpha1.AnalysisRunReference ref) {
+            Observation.RunState run = o.analysisRuns().get(ref.name);
+            if (run != null) {
+                ref.phase = run.phase();
+                ref.message = run.message();
+            }
+            return run;
+        }
+
+        /**
+         * A run's name, derived from status (the step's start time), so a restarted operator names
+         * the run it already started the same way instead of starting another.
+         */
+        private String runName(String revision, String what) {
+            long seconds = Instant.parse(s.stepStartTime != null ? s.stepStartTime : now.toString()).getEpochSecond();
+            return rolloutName + "-" + revision.substring(0, Math.min(8, revision.length())) + "-" + what + "-"
+                    + Long.toString(seconds, 36);
+        }
+
+        private io.sluice.api.v1alpha1.AnalysisRunReference runReference(String name) {
+            var ref = new io.sluice.api.v1alpha1.AnalysisRunReference();
+            ref.name = name;
+            ref.phase = io.sluice.api.v1alpha1.AnalysisPhase.Pending;
+            return ref;
+        }
+
+        /** Stops the runs still measuring for this canary. */
+        private void terminateRuns() {
+            for (var ref : java.util.Arrays.asList(s.stepAnalysis, s.backgroundAnalysis)) {
+                if (ref != null && (ref.phase == null || !ref.phase.isCompleted())) {
+                    actions.add(new Action.TerminateAnalysis(ref.name));
+                }
+            }
+            s.stepAnalysis = null;
+            s.backgroundAnalysis = null;
+        }
+
         private void completeStep(String reason, String message) {
+            s.stepAnalysis = null;
             s.currentStepIndex = s.currentStepIndex + 1;
             s.stepStartTime = now.toString();
             s.phase = RolloutPhase.Progressing;
@@ -424,6 +554,7 @@ public final class DeliveryPlanner {
             }
             actions.add(new Action.SetCanaryWeight(0));
             actions.add(new Action.ScaleDownCanary());
+            terminateRuns();
             s.stableRevision = revision;
             s.canaryRevision = null;
             s.currentStepIndex = null;
@@ -455,6 +586,11 @@ public final class DeliveryPlanner {
 
         private void abort(String reason, String message) {
             actions.add(new Action.SetCanaryWeight(0));
+            for (var ref : java.util.Arrays.asList(s.stepAnalysis, s.backgroundAnalysis)) {
+                if (ref != null && (ref.phase == null || !ref.phase.isCompleted())) {
+                    actions.add(new Action.TerminateAnalysis(ref.name));
+                }
+            }
             s.canaryWeight = 0;
             s.pauseStartTime = null;
             s.abortedRevision = new RevisionOutcome();

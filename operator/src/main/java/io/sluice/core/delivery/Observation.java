@@ -10,8 +10,18 @@ import java.util.Optional;
  * @param stable  the live stable Deployment
  * @param canary  the live canary Deployment
  * @param now     the time, from the operator's clock
+ * @param analysisRuns the AnalysisRuns the status names, by name (absent: not found)
  */
-public record Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now) {
+public record Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now,
+                          java.util.Map<String, RunState> analysisRuns) {
+
+    public Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now) {
+        this(desired, stable, canary, now, java.util.Map.of());
+    }
+
+    /** An AnalysisRun as last seen: its phase and verdict message. */
+    public record RunState(io.sluice.api.v1alpha1.AnalysisPhase phase, String message) {
+    }
 
     /** A revision from Git and the hash of its workload's pod template (to skip canaries for config-only commits). */
     public record DesiredRevision(String revision, String templateHash) {

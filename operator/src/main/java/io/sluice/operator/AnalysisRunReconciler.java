@@ -1,0 +1,168 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.sluice.analysis.AnalysisVerdict;
+import io.sluice.analysis.ArgResolver;
+import io.sluice.analysis.ConditionEvaluator;
+import io.sluice.analysis.MeasurementException;
+import io.sluice.analysis.MeasurementSchedule;
+import io.sluice.analysis.MetricAssessment;
+import io.sluice.analysis.MetricProvider;
+import io.sluice.analysis.Reading;
+import io.sluice.analysis.ResolvedArgs;
+import io.sluice.analysis.prometheus.PrometheusProvider;
+import io.sluice.api.v1alpha1.AnalysisPhase;
+import io.sluice.api.v1alpha1.AnalysisRun;
+import io.sluice.api.v1alpha1.AnalysisRunStatus;
+import io.sluice.api.v1alpha1.Metric;
+import io.sluice.api.v1alpha1.MetricResult;
+import io.sluice.config.SluiceConfig;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.net.HttpURLConnection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Takes the measurements of an AnalysisRun when they are due and keeps its verdict in its status:
+ * the Rollout that owns the run reads the verdict and acts on it. All state is in the run's
+ * status (tallies, the last measurements), so a restarted operator measures on from there.
+ */
+@ControllerConfiguration(name = "analysisrun")
+public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
+    private static final Logger LOG = Logger.getLogger(AnalysisRunReconciler.class);
+
+    private final KubernetesClient client;
+    private final MetricProvider provider;
+    private final ArgResolver args;
+    private final MetricAssessment assessment = new MetricAssessment(new ConditionEvaluator());
+    private final SluiceConfig config;
+    private final Clock clock;
+
+    @Inject
+    public AnalysisRunReconciler(KubernetesClient client, SluiceConfig config, Clock clock) {
+        this(client, new PrometheusProvider(config.prometheus(), new ClusterSecrets(client), client.getNamespace()),
+                config, clock);
+    }
+
+    AnalysisRunReconciler(KubernetesClient client, MetricProvider provider, SluiceConfig config, Clock clock) {
+        this.client = client;
+        this.provider = provider;
+        this.args = new ArgResolver(new ClusterSecrets(client));
+        this.config = config;
+        this.clock = clock;
+    }
+
+    @Override
+    public UpdateControl<AnalysisRun> reconcile(AnalysisRun run, Context<AnalysisRun> context) {
+        AnalysisRunStatus current = run.getStatus();
+        if (current != null && current.phase != null && current.phase.isCompleted()) {
+            return UpdateControl.noUpdate();
+        }
+        AnalysisRunStatus next = current == null ? new AnalysisRunStatus() : client.getKubernetesSerialization().clone(current);
+        Instant now = clock.instant();
+        if (next.startedAt == null) {
+            next.startedAt = now.toString();
+        }
+        Instant startedAt = Instant.parse(next.startedAt);
+        List<Metric> metrics = run.getSpec().metrics;
+        List<MetricResult> results = new ArrayList<>(next.metricResults == null ? List.of() : next.metricResults);
+
+        boolean terminate = Boolean.TRUE.equals(run.getSpec().terminate);
+        Optional<Instant> nextDue = Optional.empty();
+        if (!terminate) {
+            ResolvedArgs resolved = null;
+            String argsProblem = null;
+            for (Metric metric : metrics) {
+                MetricResult result = find(results, metric.name);
+                Optional<Instant> due = MeasurementSchedule.nextMeasurement(metric, startedAt, result);
+                if (due.isPresent() && !due.get().isAfter(now)) {
+                    if (resolved == null && argsProblem == null) {
+                        try {
+                            resolved = args.resolve(run.getMetadata().getNamespace(), run.getSpec().args);
+                        } catch (MeasurementException e) {
+                            argsProblem = e.getMessage();
+                        }
+                    }
+                    Instant measuredAt = clock.instant();
+                    Reading reading = argsProblem != null ? new Reading.Unavailable(argsProblem) : provider.measure(metric, resolved);
+                    result = assessment.assess(metric, result, reading, measuredAt, clock.instant());
+                    replace(results, result);
+                    due = MeasurementSchedule.nextMeasurement(metric, startedAt, result);
+                }
+                if (due.isPresent() && (nextDue.isEmpty() || due.get().isBefore(nextDue.get()))) {
+                    nextDue = due;
+                }
+            }
+        }
+        next.metricResults = results;
+        AnalysisVerdict verdict = AnalysisVerdict.of(metrics, results);
+        if (terminate && !verdict.phase().isCompleted()) {
+            // Stopped by its Rollout (the step moved on, or the canary ended): what was measured stands.
+            next.phase = results.stream().anyMatch(r -> r.successful != null && r.successful > 0)
+                    ? AnalysisPhase.Successful : AnalysisPhase.Inconclusive;
+            next.message = "terminated: " + verdict.message();
+        } else {
+            next.phase = verdict.phase() == AnalysisPhase.Pending ? AnalysisPhase.Running : verdict.phase();
+            next.message = verdict.message();
+        }
+        if (!Objects.equals(client.getKubernetesSerialization().asJson(current), client.getKubernetesSerialization().asJson(next))) {
+            if (!writeStatus(run, next)) {
+                return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+            }
+            if (next.phase.isCompleted()) {
+                LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),
+                        next.phase, next.message);
+            }
+        }
+        if (next.phase.isCompleted() || nextDue.isEmpty()) {
+            return UpdateControl.noUpdate();
+        }
+        Duration wait = Duration.between(clock.instant(), nextDue.get());
+        if (wait.isNegative()) {
+            wait = Duration.ZERO;
+        }
+        return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(
+                wait.compareTo(config.timerResolution()) < 0 ? wait : config.timerResolution());
+    }
+
+    /** A status update carrying the resourceVersion read; false on a conflict (look again). */
+    private boolean writeStatus(AnalysisRun run, AnalysisRunStatus status) {
+        AnalysisRun update = new AnalysisRun();
+        update.setMetadata(new ObjectMetaBuilder().withName(run.getMetadata().getName())
+                .withNamespace(run.getMetadata().getNamespace())
+                .withResourceVersion(run.getMetadata().getResourceVersion()).build());
+        update.setSpec(run.getSpec());
+        update.setStatus(status);
+        try {
+            client.resources(AnalysisRun.class).inNamespace(run.getMetadata().getNamespace()).resource(update).updateStatus();
+            return true;
+        } catch (KubernetesClientException e) {
+            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    private static MetricResult find(List<MetricResult> results, String name) {
+        return results.stream().filter(r -> name.equals(r.name)).findFirst().orElse(null);
+    }
+
+    private static void replace(List<MetricResult> results, MetricResult result) {
+        results.removeIf(r -> result.name.equals(r.name));
+        results.add(result);
+    }
+}

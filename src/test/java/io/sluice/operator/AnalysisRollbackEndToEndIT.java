@@ -1,0 +1,223 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.sluice.api.v1alpha1.AnalysisRun;
+import io.sluice.api.v1alpha1.AnalysisTemplate;
+import io.sluice.api.v1alpha1.AnalysisTemplateRef;
+import io.sluice.api.v1alpha1.CanaryStep;
+import io.sluice.api.v1alpha1.Measurement;
+import io.sluice.api.v1alpha1.Pause;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutAnalysis;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.core.RolloutFixtures;
+import io.sluice.sandbox.SandboxDeploymentController;
+import io.sluice.testing.dataplane.DataPlaneResource;
+import io.sluice.testing.dataplane.LoadGenerator;
+import io.sluice.testing.dataplane.VirtualServiceBridge;
+import io.sluice.testing.git.GitRepoFixture;
+import io.sluice.testing.kube.OperatorOnMockApi;
+import io.sluice.testing.time.MutableClock;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The closed loop, everything real but the API server: HAProxy carries steady load to a stable and
+ * a canary backend, Prometheus scrapes them, and the operator's analysis queries that Prometheus.
+ * A canary answering 20% errors is rolled back on its own; a healthy one goes on.
+ */
+@QuarkusTest
+@QuarkusTestResource(OperatorOnMockApi.class)
+@QuarkusTestResource(DataPlaneResource.class)
+class AnalysisRollbackEndToEndIT {
+    private static final int RPS = 100;
+
+    @Inject
+    KubernetesClient client;
+    @Inject
+    MutableClock clock;
+
+    @Test
+    void aCanaryAnsweringTwentyPercentErrorsIsRolledBackOnItsOwn() throws Exception {
+        DataPlaneResource.canary().setErrorRate(0.20);
+        String namespace = "bad-canary";
+        AtomicReference<Instant> backToStable = new AtomicReference<>();
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace);
+             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
+                     RPS * 90L).start();
+             Watch watch = watchWeights(namespace, backToStable)) {
+            Rollout rollout = createRollout(repo, namespace);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(60));
+
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            assertThat(aborted.getStatus().abortedRevision.message).contains("error-rate").contains("result < 0.05");
+            assertThat(events(namespace)).anySatisfy(e -> assertThat(e).contains("AnalysisFailed").contains("error-rate ="));
+            bridge.awaitCanaryPercent(0, Duration.ofSeconds(10));
+            assertThat(DataPlaneResource.haproxy().weight("canary")).isZero();
+
+            // Prometheus sees the canary's request rate fall to zero.
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() ->
+                    assertThat(DataPlaneResource.prometheus().query(
+                            "sum(rate(haproxy_server_http_responses_total{proxy=\"app\",server=\"canary\"}[3s]))")
+                            .singleValue()).hasValue(0.0));
+
+            Instant breach = breachingMeasurement(namespace, aborted.getStatus().stepAnalysis == null
+                    ? null : aborted.getStatus().stepAnalysis.name);
+            System.out.printf("breaching measurement -> VirtualService at 100%% stable: %d ms (measured %s, written %s)%n",
+                    Duration.between(breach, backToStable.get()).toMillis(), breach, backToStable.get());
+            assertThat(backToStable.get()).isAfterOrEqualTo(breach);
+            assertThat(rollout).isNotNull();
+        } finally {
+            DataPlaneResource.canary().setErrorRate(0);
+        }
+    }
+
+    @Test
+    void aHealthyCanaryPassesItsAnalysisAndIsPromoted() throws Exception {
+        DataPlaneResource.canary().setErrorRate(0.001);
+        String namespace = "good-canary";
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace);
+             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
+                     RPS * 90L).start()) {
+            createRollout(repo, namespace);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+
+            String v2 = repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+            await().atMost(Duration.ofSeconds(60)).until(() -> get(namespace).getStatus().currentStepIndex != null
+                    && get(namespace).getStatus().currentStepIndex == 3);
+            bridge.awaitCanaryPercent(60, Duration.ofSeconds(10));
+            assertThat(events(namespace)).anySatisfy(e -> assertThat(e).contains("AnalysisSucceeded"));
+
+            client.resources(Rollout.class).inNamespace(namespace).withName("checkout").edit(r -> {
+                r.getSpec().promote = RolloutFixtures.promote("done", true);
+                return r;
+            });
+            Rollout promoted = awaitPhase(namespace, RolloutPhase.Healthy);
+            assertThat(promoted.getStatus().stableRevision).isEqualTo(v2);
+            bridge.awaitCanaryPercent(0, Duration.ofSeconds(10));
+        } finally {
+            DataPlaneResource.canary().setErrorRate(0);
+        }
+    }
+
+    private Rollout createRollout(GitRepoFixture repo, String namespace) {
+        client.resource(client.getKubernetesSerialization().unmarshal("""
+                apiVersion: sluice.io/v1alpha1
+                kind: AnalysisTemplate
+                metadata: {name: http-slo, namespace: %s}
+                spec:
+                  args: [{name: backend, value: canary}]
+                  metrics:
+                  - name: error-rate
+                    initialDelay: 8s
+                    interval: 2s
+                    count: 3
+                    failureLimit: 1
+                    successCondition: result < 0.05
+                    provider:
+                      prometheus:
+                        query: >-
+                          (sum(rate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[8s])) or on() vector(0))
+                          / sum(rate(sluice_test_requests_total{backend="{{args.backend}}"}[8s]))
+                """.formatted(namespace), AnalysisTemplate.class)).create();
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
+        rollout.getMetadata().setNamespace(namespace);
+        rollout.getMetadata().setGeneration(null);
+        rollout.getSpec().source.git.interval = "1s";
+        RolloutAnalysis analysis = new RolloutAnalysis();
+        analysis.templates = List.of(new AnalysisTemplateRef("http-slo", false));
+        CanaryStep analysisStep = new CanaryStep();
+        analysisStep.analysis = analysis;
+        CanaryStep hold = new CanaryStep();
+        hold.pause = new Pause();
+        rollout.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(20), analysisStep, CanaryStep.weight(60), hold);
+        return client.resource(rollout).create();
+    }
+
+    private VirtualServiceBridge bridge(String namespace) {
+        return new VirtualServiceBridge(client, namespace, "checkout", "primary",
+                VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), DataPlaneResource.haproxy()).start();
+    }
+
+    /** Records, in the operator's clock, when the VirtualService first goes back to 0% canary after carrying some. */
+    @SuppressWarnings("unchecked")
+    private Watch watchWeights(String namespace, AtomicReference<Instant> backToStable) {
+        return client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .watch(new Watcher<>() {
+                    boolean hadTraffic;
+
+                    @Override
+                    public void eventReceived(Action action, GenericKubernetesResource vs) {
+                        Instant seen = clock.instant();
+                        Map<String, Object> spec = (Map<String, Object>) vs.getAdditionalProperties().get("spec");
+                        List<Map<String, Object>> route = (List<Map<String, Object>>)
+                                ((List<Map<String, Object>>) spec.get("http")).getFirst().get("route");
+                        int canary = route.stream().filter(d -> "checkout-canary".equals(((Map<String, Object>) d.get("destination")).get("host")))
+                                .mapToInt(d -> ((Number) d.getOrDefault("weight", 0)).intValue()).findFirst().orElse(0);
+                        if (canary > 0) {
+                            hadTraffic = true;
+                        } else if (hadTraffic && backToStable.get() == null) {
+                            backToStable.set(seen);
+                        }
+                    }
+
+                    @Override
+                    public void onClose(WatcherException cause) {
+                    }
+                });
+    }
+
+    /** When the measurement that breached the SLO finished, in the operator's clock. */
+    private Instant breachingMeasurement(String namespace, String runName) {
+        List<AnalysisRun> runs = client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems();
+        AnalysisRun run = runs.stream().filter(r -> runName == null || r.getMetadata().getName().equals(runName))
+                .filter(r -> r.getStatus() != null && r.getStatus().phase != null && r.getStatus().phase.name().equals("Failed"))
+                .findFirst().orElseThrow(() -> new AssertionError("no failed AnalysisRun in " + runs));
+        List<Measurement> measurements = run.getStatus().metricResults.getFirst().measurements;
+        System.out.println("measurements: " + measurements.stream().map(m -> m.phase + " " + m.value).toList());
+        return Instant.parse(measurements.getLast().finishedAt);
+    }
+
+    private List<String> events(String namespace) {
+        return client.v1().events().inNamespace(namespace).list().getItems().stream()
+                .map(e -> e.getReason() + ": " + e.getMessage()).toList();
+    }
+
+    private Rollout get(String namespace) {
+        return client.resources(Rollout.class).inNamespace(namespace).withName("checkout").get();
+    }
+
+    private Rollout awaitPhase(String namespace, RolloutPhase phase) {
+        return awaitPhase(namespace, phase, Duration.ofSeconds(30));
+    }
+
+    private Rollout awaitPhase(String namespace, RolloutPhase phase, Duration within) {
+        await().atMost(within).untilAsserted(() -> assertThat(get(namespace).getStatus()).isNotNull()
+                .as(() -> client.getKubernetesSerialization().asYaml(get(namespace).getStatus()))
+                .extracting(s -> s.phase).isEqualTo(phase));
+        return get(namespace);
+    }
+}

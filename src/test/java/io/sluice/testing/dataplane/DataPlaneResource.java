@@ -1,0 +1,60 @@
+package io.sluice.testing.dataplane;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import io.sluice.testing.prometheus.PrometheusFixture;
+import io.sluice.testing.prometheus.ScrapeJob;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The real data plane for an operator under {@code @QuarkusTest}: two backends behind HAProxy and a
+ * Prometheus scraping all three, started before Quarkus so that the operator's Prometheus endpoint
+ * {@code default} can point at it. Tests reach the processes through the static accessors.
+ */
+public class DataPlaneResource implements QuarkusTestResourceLifecycleManager {
+    private static TestBackend stable;
+    private static TestBackend canary;
+    private static HAProxyFixture haproxy;
+    private static PrometheusFixture prometheus;
+
+    @Override
+    public Map<String, String> start() {
+        stable = new TestBackend(HAProxyFixture.STABLE).start();
+        canary = new TestBackend(HAProxyFixture.CANARY).start();
+        haproxy = new HAProxyFixture(stable.hostPort(), canary.hostPort()).start();
+        prometheus = new PrometheusFixture(List.of(
+                ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget()),
+                ScrapeJob.of("backends", "/metrics", stable.hostPort(), canary.hostPort()))).start();
+        return Map.of("sluice.prometheus.default.address", prometheus.baseUrl());
+    }
+
+    @Override
+    public void stop() {
+        for (AutoCloseable process : new AutoCloseable[]{prometheus, haproxy, canary, stable}) {
+            try {
+                if (process != null) {
+                    process.close();
+                }
+            } catch (Exception e) {
+                // keep stopping the others
+            }
+        }
+    }
+
+    public static TestBackend stable() {
+        return stable;
+    }
+
+    public static TestBackend canary() {
+        return canary;
+    }
+
+    public static HAProxyFixture haproxy() {
+        return haproxy;
+    }
+
+    public static PrometheusFixture prometheus() {
+        return prometheus;
+    }
+}
