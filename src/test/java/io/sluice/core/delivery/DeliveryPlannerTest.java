@@ -502,6 +502,23 @@ class DeliveryPlannerTest {
         return step;
     }
 
+    @Test
+    void aStableThatDisappearsIsReportedAndRecreatedFromGit() {
+        stableAt(V1);
+        world.stable = WorkloadState.ABSENT;
+        world.stableBecomesAvailable = false;
+
+        world.pass();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Degraded);
+        assertThat(world.status.message).contains("stable Deployment is missing");
+        assertThat(world.stableDeploys).containsExactly(V1, V1);
+
+        world.stableBecomesAvailable = true;
+        world.settle();
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Healthy);
+        assertThat(world.eventReasons()).contains("StableRecreated");
+    }
+
     // ---- the simulated cluster ------------------------------------------------------------------
 
     private void stableAt(String revision) {

@@ -636,6 +636,24 @@ public final class DeliveryPlanner {
             s.pauseStartTime = null;
             s.stepStartTime = null;
             s.message = "revision " + shortRevision(s.stableRevision) + " is stable and serves all traffic";
+            if (!o.stable().exists()) {
+                // Someone deleted it: run stable again, from Git when Git still says the same revision.
+                if (o.desired().map(d -> d.revision().equals(s.stableRevision)).orElse(false)) {
+                    actions.add(new Action.DeployStable(s.stableRevision, false));
+                    events.add(RolloutEvent.warning("StableRecreated", "the stable Deployment was missing; recreated "
+                            + "from revision " + shortRevision(s.stableRevision)));
+                }
+                s.phase = RolloutPhase.Degraded;
+                s.message = "the stable Deployment is missing; revision " + shortRevision(s.stableRevision)
+                        + " has nothing serving it";
+                requeue = Optional.of(timerResolution);
+                return;
+            }
+            if (!o.stable().available()) {
+                s.phase = RolloutPhase.Degraded;
+                s.message = "stable " + shortRevision(s.stableRevision) + " is not fully available ("
+                        + o.stable().availableReplicas() + "/" + o.stable().replicas() + " pods)";
+            }
             if (o.canary().exists() && o.canary().replicas() > 0) {
                 actions.add(new Action.SetCanaryWeight(0));
                 actions.add(new Action.ScaleDownCanary());
