@@ -86,6 +86,11 @@ class AnalysisRollbackEndToEndIT {
             System.out.printf("breaching measurement -> VirtualService at 100%% stable: %d ms (measured %s, written %s)%n",
                     Duration.between(breach, backToStable.get()).toMillis(), breach, backToStable.get());
             assertThat(backToStable.get()).isAfterOrEqualTo(breach);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                    io.restassured.RestAssured.get("/q/metrics").then().extract().asString())
+                    .containsPattern("sluice_analysis_runs_total\\{phase=\"Failed\"} [1-9]")
+                    .containsPattern("sluice_analysis_measurement_value\\{metric=\"error-rate\",namespace=\"bad-canary\","
+                            + "rollout=\"checkout\"} 0\\.(19|2)"));
             assertThat(rollout).isNotNull();
         } finally {
             DataPlaneResource.canary().setErrorRate(0);

@@ -104,6 +104,9 @@ class CanaryDeliveryMockTest {
         assertThat(image("checkout-stable")).as("stable untouched during the canary").isEqualTo("checkout:1.0");
         assertThat(weightsInVirtualService()).containsExactly(95, 5);
         assertThat(get(rollout).getStatus().canaryRevision).isEqualTo(v2);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(metricsEndpoint())
+                .contains("sluice_rollout_canary_weight{namespace=\"" + namespace + "\",rollout=\"checkout\"} 5.0")
+                .containsPattern("sluice_rollouts\\{phase=\"Progressing\"} [1-9]"));
         await().atMost(WAIT).until(() -> get(rollout).getStatus().pauseStartTime != null);
 
         clock.advance(Duration.ofMinutes(2));
@@ -405,7 +408,12 @@ class CanaryDeliveryMockTest {
                 .containsExactly("stable=95", "canary=5");
     }
 
-    // ---- helpers ----------------------------------------------------------------------------------
+    // ---- helpers ---
+
+    private static String metricsEndpoint() {
+        return io.restassured.RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+-------------------------------------------------------------------------------
 
 
     private Rollout create(Consumer<Rollout> customize) {

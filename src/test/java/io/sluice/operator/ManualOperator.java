@@ -24,6 +24,7 @@ final class ManualOperator {
     ManualOperator(KubernetesClient client, MutableClock clock, SluiceConfig config) {
         git = new JGitSource(config, clock, new SimpleMeterRegistry());
         reconciler = new RolloutReconciler(client, git, new StatusWriter(client), new EventRecorder(client, clock),
-                new DeliveryExecutor(client, new ClusterObjects(client), new IstioTrafficRouter(client)), config, clock);
+                new DeliveryExecutor(client, new ClusterObjects(client), new IstioTrafficRouter(client)),
+                new RolloutMetrics(new SimpleMeterRegistry()), config, clock);
     }
 }

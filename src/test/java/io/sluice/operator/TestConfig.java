@@ -57,6 +57,11 @@ final class TestConfig {
             }
 
             @Override
+            public Duration metricsRefresh() {
+                return Duration.ofSeconds(15);
+            }
+
+            @Override
             public Duration timerResolution() {
                 return Duration.ofMillis(200);
             }

@@ -38,6 +38,10 @@ public interface SluiceConfig {
     @WithDefault("10s")
     Duration timerResolution();
 
+    /** How often the Rollout gauges on the metrics endpoint are recomputed from the informer cache. */
+    @WithDefault("15s")
+    Duration metricsRefresh();
+
     interface Project {
         /** The Sluice source checkout; `sluice run` in sandbox mode finds crds/ and examples/ there. */
         @WithDefault(".")

@@ -48,17 +48,20 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
     private final MetricProvider provider;
     private final ArgResolver args;
     private final MetricAssessment assessment = new MetricAssessment(new ConditionEvaluator());
+    private final RolloutMetrics metrics;
     private final SluiceConfig config;
     private final Clock clock;
 
     @Inject
-    public AnalysisRunReconciler(KubernetesClient client, SluiceConfig config, Clock clock) {
+    public AnalysisRunReconciler(KubernetesClient client, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
         this(client, new PrometheusProvider(config.prometheus(), new ClusterSecrets(client), client.getNamespace()),
-                config, clock);
+                metrics, config, clock);
     }
 
-    AnalysisRunReconciler(KubernetesClient client, MetricProvider provider, SluiceConfig config, Clock clock) {
+    AnalysisRunReconciler(KubernetesClient client, MetricProvider provider, RolloutMetrics metrics, SluiceConfig config,
+            Clock clock) {
         this.client = client;
+        this.metrics = metrics;
         this.provider = provider;
         this.args = new ArgResolver(new ClusterSecrets(client));
         this.config = config;
@@ -100,6 +103,7 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
                     Reading reading = argsProblem != null ? new Reading.Unavailable(argsProblem) : provider.measure(metric, resolved);
                     result = assessment.assess(metric, result, reading, measuredAt, clock.instant());
                     replace(results, result);
+                    recordValue(run, metric, result);
                     due = MeasurementSchedule.nextMeasurement(metric, startedAt, result);
                 }
                 if (due.isPresent() && (nextDue.isEmpty() || due.get().isBefore(nextDue.get()))) {
@@ -123,6 +127,7 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
                 return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
             }
             if (next.phase.isCompleted()) {
+                this.metrics.analysisCompleted(next.phase);
                 LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),
                         next.phase, next.message);
             }
@@ -154,6 +159,20 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
                 return false;
             }
             throw e;
+        }
+    }
+
+    private void recordValue(AnalysisRun run, Metric metric, MetricResult result) {
+        var labels = run.getMetadata().getLabels();
+        String rollout = labels == null ? null : labels.get(io.sluice.workload.Labels.ROLLOUT);
+        if (rollout == null || result.measurements == null || result.measurements.isEmpty()) {
+            return;
+        }
+        try {
+            metrics.measured(run.getMetadata().getNamespace(), rollout, metric.name,
+                    Double.parseDouble(result.measurements.getLast().value));
+        } catch (NumberFormatException | NullPointerException notANumber) {
+            // no data, or a multi-series result: nothing to show as one value
         }
     }
 

@@ -88,9 +88,12 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final SluiceConfig config;
     private final Clock clock;
 
+    private final RolloutMetrics metrics;
+
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
-            EventRecorder events, DeliveryExecutor executor, SluiceConfig config, Clock clock) {
+            EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
         this.client = client;
+        this.metrics = metrics;
         this.git = git;
         this.statusWriter = statusWriter;
         this.events = events;
@@ -111,6 +114,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     @Override
     public List<EventSource<?, Rollout>> prepareEventSources(EventSourceContext<Rollout> context) {
         rollouts = context.getPrimaryCache();
+        metrics.watch(() -> context.getPrimaryCache().list());
         var deployments = InformerEventSourceConfiguration.from(Deployment.class, Rollout.class)
                 .withName("deployments")
                 .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)

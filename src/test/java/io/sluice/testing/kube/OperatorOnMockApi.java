@@ -32,7 +32,8 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
                 "sluice.git.cache-dir", gitCache.toString(),
                 "sluice.git.min-fetch-interval", "0s",
                 "sluice.retry-interval", "1s",
-                "sluice.timer-resolution", "200ms");
+                "sluice.timer-resolution", "200ms",
+                "sluice.metrics-refresh", "1s");
     }
 
     @Override
