@@ -408,13 +408,11 @@ class CanaryDeliveryMockTest {
                 .containsExactly("stable=95", "canary=5");
     }
 
-    // ---- helpers ---
+    // ---- helpers ----------------------------------------------------------------------------------
 
     private static String metricsEndpoint() {
         return io.restassured.RestAssured.get("/q/metrics").then().statusCode(200).extract().asString();
     }
--------------------------------------------------------------------------------
-
 
     private Rollout create(Consumer<Rollout> customize) {
         Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());

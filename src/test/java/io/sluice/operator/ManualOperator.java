@@ -25,6 +25,6 @@ final class ManualOperator {
         git = new JGitSource(config, clock, new SimpleMeterRegistry());
         reconciler = new RolloutReconciler(client, git, new StatusWriter(client), new EventRecorder(client, clock),
                 new DeliveryExecutor(client, new ClusterObjects(client), new IstioTrafficRouter(client)),
-                new RolloutMetrics(new SimpleMeterRegistry()), config, clock);
+                new RolloutMetrics(new SimpleMeterRegistry()), (notification, destinations) -> { }, config, clock);
     }
 }

@@ -57,6 +57,26 @@ final class TestConfig {
             }
 
             @Override
+            public Notifications notifications() {
+                return new Notifications() {
+                    @Override
+                    public java.util.Map<String, Target> targets() {
+                        return java.util.Map.of();
+                    }
+
+                    @Override
+                    public int attempts() {
+                        return 1;
+                    }
+
+                    @Override
+                    public Duration retryBackoff() {
+                        return Duration.ofSeconds(1);
+                    }
+                };
+            }
+
+            @Override
             public Duration metricsRefresh() {
                 return Duration.ofSeconds(15);
             }

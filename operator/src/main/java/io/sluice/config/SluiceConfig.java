@@ -42,6 +42,37 @@ public interface SluiceConfig {
     @WithDefault("15s")
     Duration metricsRefresh();
 
+    Notifications notifications();
+
+    interface Notifications {
+        /**
+         * Operator-wide destinations, by name: {@code sluice.notifications.targets."team-chat".type=slack},
+         * {@code ...url=https://hooks.slack.com/...}, optionally {@code ...on=Promoted,RolledBack}.
+         * They receive the events of every Rollout, besides each Rollout's own {@code spec.notifications}.
+         */
+        Map<String, Target> targets();
+
+        /** Deliveries of one notification before giving up. */
+        @WithDefault("4")
+        int attempts();
+
+        /** Wait before the first retry; it doubles for each further one. */
+        @WithDefault("1s")
+        Duration retryBackoff();
+
+        interface Target {
+            /** webhook or slack. */
+            @WithDefault("webhook")
+            String type();
+
+            /** Where to POST; treated as a secret (never logged). */
+            String url();
+
+            /** The kinds to send (Started, StepCompleted, Paused, Promoted, Aborted, RolledBack); empty: all. */
+            Optional<java.util.List<String>> on();
+        }
+    }
+
     interface Project {
         /** The Sluice source checkout; `sluice run` in sandbox mode finds crds/ and examples/ there. */
         @WithDefault(".")

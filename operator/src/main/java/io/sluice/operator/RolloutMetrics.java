@@ -78,7 +78,13 @@ public class RolloutMetrics {
         Map<RolloutPhase, Long> counts = new EnumMap<>(RolloutPhase.class);
         List<MultiGauge.Row<?>> weights = new ArrayList<>();
         java.util.Set<List<String>> present = new java.util.HashSet<>();
-        rollouts.get().forEach(r -> {
+        Stream<Rollout> all;
+        try {
+            all = rollouts.get();
+        } catch (RuntimeException cacheNotStartedYet) {
+            return; // the controller's informer is not running yet (startup) or any more (shutdown)
+        }
+        all.forEach(r -> {
             String namespace = r.getMetadata().getNamespace();
             String name = r.getMetadata().getName();
             present.add(List.of(namespace, name));

@@ -41,6 +41,10 @@ import io.sluice.core.delivery.DeliveryPlan;
 import io.sluice.core.delivery.DeliveryPlanner;
 import io.sluice.core.delivery.Observation;
 import io.sluice.manifest.InvalidManifestException;
+import io.sluice.notify.Destination;
+import io.sluice.notify.Notification;
+import io.sluice.notify.NotificationKind;
+import io.sluice.notify.Notifier;
 import io.sluice.manifest.Manifest;
 import io.sluice.manifest.ManifestRules;
 import io.sluice.manifest.ManifestSet;
@@ -57,6 +61,7 @@ import io.sluice.workload.WorkloadModel;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -89,11 +94,14 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final Clock clock;
 
     private final RolloutMetrics metrics;
+    private final Notifier notifier;
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
-            EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
+            EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, Notifier notifier,
+            SluiceConfig config, Clock clock) {
         this.client = client;
         this.metrics = metrics;
+        this.notifier = notifier;
         this.git = git;
         this.statusWriter = statusWriter;
         this.events = events;
@@ -239,7 +247,59 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     status.phase, status.message);
         }
         events.record(rollout, toRecord);
+        announce(rollout, status, toRecord);
         return requeue.map(r -> UpdateControl.<Rollout>noUpdate().rescheduleAfter(r)).orElse(UpdateControl.noUpdate());
+    }
+
+    /** Hands the events people are told about to the notifier (which never blocks). */
+    private void announce(Rollout rollout, RolloutStatus status, List<RolloutEvent> recorded) {
+        List<Notification> notifications = recorded.stream()
+                .flatMap(e -> NotificationKind.ofEventReason(e.reason()).map(kind -> new Notification(kind,
+                        rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(), e.reason(), e.message(),
+                        status.stableRevision, status.canaryRevision, status.canaryWeight, clock.instant().toString()))
+                        .stream())
+                .toList();
+        if (notifications.isEmpty()) {
+            return;
+        }
+        List<Destination> destinations = destinations(rollout);
+        notifications.forEach(n -> notifier.send(n, destinations));
+    }
+
+    /** The operator-wide destinations and the Rollout's own, whose URLs are read from its Secrets. */
+    private List<Destination> destinations(Rollout rollout) {
+        List<Destination> out = new ArrayList<>();
+        config.notifications().targets().values().forEach(t -> out.add(new Destination(
+                Destination.Type.valueOf(t.type()), t.url(), kinds(t.on().orElse(List.of())))));
+        for (var target : rollout.getSpec().notifications == null ? List.<io.sluice.api.v1alpha1.NotificationTarget>of()
+                : rollout.getSpec().notifications) {
+            Secret secret = client.secrets().inNamespace(rollout.getMetadata().getNamespace())
+                    .withName(target.urlSecretRef.name).get();
+            String url = secret == null ? null : secretValue(secret, target.urlSecretRef.key);
+            if (url == null) {
+                LOG.warnf("Rollout %s/%s: notification Secret %s (key %s) not found; not sent",
+                        rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(),
+                        target.urlSecretRef.name, target.urlSecretRef.key);
+                continue;
+            }
+            out.add(new Destination(Destination.Type.valueOf(target.type), url,
+                    kinds(target.on == null ? List.of() : target.on)));
+        }
+        return out;
+    }
+
+    private static Set<NotificationKind> kinds(List<String> names) {
+        return names.stream().map(NotificationKind::valueOf).collect(java.util.stream.Collectors.toSet());
+    }
+
+    private static String secretValue(Secret secret, String key) {
+        if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
+            return secret.getStringData().get(key);
+        }
+        if (secret.getData() != null && secret.getData().get(key) != null) {
+            return new String(java.util.Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
+        }
+        return null;
     }
 
     /** The AnalysisRuns the status names, as they are now. */

@@ -91,7 +91,7 @@ class DeliveryPlannerTest {
         assertThat(world.status.canaryRevision).isNull();
         assertThat(world.canary.replicas()).isZero();
         assertThat(world.eventReasons()).containsSubsequence("CanaryStarted", "WeightSet", "PauseStarted", "PauseEnded",
-                "WeightSet", "PauseStarted", "Promoted", "PromotionStarted", "TrafficToStable", "Promoted");
+                "WeightSet", "PauseStarted", "StepPromoted", "PromotionStarted", "TrafficToStable", "Promoted");
     }
 
     @Test

@@ -33,7 +33,8 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
                 "sluice.git.min-fetch-interval", "0s",
                 "sluice.retry-interval", "1s",
                 "sluice.timer-resolution", "200ms",
-                "sluice.metrics-refresh", "1s");
+                "sluice.metrics-refresh", "1s",
+                "sluice.notifications.retry-backoff", "100ms");
     }
 
     @Override

@@ -45,6 +45,10 @@ public class RolloutSpec {
             + "(kubectl sluice retry). Handled once per id.")
     public ActionRequest retry;
 
+    @JsonPropertyDescription("Where to send notifications about this rollout, in addition to the operator-wide ones. "
+            + "Sending never blocks or slows the rollout; failures are retried with backoff.")
+    public java.util.List<NotificationTarget> notifications;
+
     public int progressDeadlineSecondsOrDefault() {
         return progressDeadlineSeconds != null ? progressDeadlineSeconds : Defaults.PROGRESS_DEADLINE_SECONDS;
     }

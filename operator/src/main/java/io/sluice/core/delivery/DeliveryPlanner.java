@@ -343,7 +343,7 @@ public final class DeliveryPlanner {
                 s.phase = RolloutPhase.Progressing;
                 s.message = promote.get() ? "promoted in full: skipping the remaining steps"
                         : "promoted past step " + (from + 1) + " of " + steps.size();
-                events.add(RolloutEvent.normal(promote.get() ? "PromotedFull" : "Promoted", s.message));
+                events.add(RolloutEvent.normal(promote.get() ? "PromotedFull" : "StepPromoted", s.message));
                 requeue = Optional.of(NEXT);
                 return;
             }
