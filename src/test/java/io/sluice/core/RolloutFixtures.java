@@ -109,4 +109,25 @@ public final class RolloutFixtures {
         request.id = id;
         return request;
     }
+
+    /**
+     * Changes a Rollout's spec as a person would with kubectl: re-read and try again when the
+     * operator wrote its status in between (409), a few times.
+     */
+    public static void editRollout(io.fabric8.kubernetes.client.KubernetesClient client, String namespace, String name,
+            java.util.function.Consumer<Rollout> change) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                client.resources(Rollout.class).inNamespace(namespace).withName(name).edit(r -> {
+                    change.accept(r);
+                    return r;
+                });
+                return;
+            } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                if (e.getCode() != 409 || attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+    }
 }

@@ -115,9 +115,8 @@ class AnalysisRollbackEndToEndIT {
             bridge.awaitCanaryPercent(60, Duration.ofSeconds(10));
             assertThat(events(namespace)).anySatisfy(e -> assertThat(e).contains("AnalysisSucceeded"));
 
-            client.resources(Rollout.class).inNamespace(namespace).withName("checkout").edit(r -> {
+            RolloutFixtures.editRollout(client, namespace, "checkout", r -> {
                 r.getSpec().promote = RolloutFixtures.promote("done", true);
-                return r;
             });
             Rollout promoted = awaitPhase(namespace, RolloutPhase.Healthy);
             assertThat(promoted.getStatus().stableRevision).isEqualTo(v2);
@@ -127,7 +126,115 @@ class AnalysisRollbackEndToEndIT {
         }
     }
 
+    private static final String ERROR_RATE = """
+              - name: error-rate
+                initialDelay: 8s
+                interval: 2s
+                count: 3
+                failureLimit: 1
+                successCondition: result < 0.05
+                provider:
+                  prometheus:
+                    query: >-
+                      (sum(rate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[8s])) or on() vector(0))
+                      / sum(rate(sluice_test_requests_total{backend="{{args.backend}}"}[8s]))
+            """;
+
+    @Test
+    void aSlowCanaryBreachingItsLatencySloIsRolledBack() throws Exception {
+        DataPlaneResource.canary().setLatency(Duration.ofMillis(150));
+        String namespace = "slow-canary";
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace);
+             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
+                     RPS * 90L).start()) {
+            createRollout(repo, namespace, """
+                      - name: p95-latency
+                        initialDelay: 8s
+                        interval: 2s
+                        count: 3
+                        failureLimit: 1
+                        successCondition: result < 0.1
+                        provider:
+                          prometheus:
+                            query: >-
+                              histogram_quantile(0.95, sum by (le) (rate(sluice_test_request_duration_seconds_bucket{backend="{{args.backend}}"}[8s])))
+                    """);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(60));
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            assertThat(aborted.getStatus().abortedRevision.message).contains("p95-latency").contains("result < 0.1");
+            bridge.awaitCanaryPercent(0, Duration.ofSeconds(10));
+        } finally {
+            DataPlaneResource.canary().setLatency(Duration.ZERO);
+        }
+    }
+
+    @Test
+    void anUnreachablePrometheusCountsErrorsAndTheErrorLimitRollsBack() throws Exception {
+        String namespace = "no-prometheus";
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace)) {
+            createRollout(repo, namespace, """
+                      - name: error-rate
+                        interval: 1s
+                        count: 3
+                        consecutiveErrorLimit: 2
+                        successCondition: result < 0.05
+                        provider:
+                          prometheus:
+                            provider: unreachable
+                            query: sum(rate(sluice_test_requests_total{backend="{{args.backend}}"}[8s]))
+                    """);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(60));
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            assertThat(aborted.getStatus().abortedRevision.message).contains("error");
+            AnalysisRun run = client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems().getFirst();
+            assertThat(run.getStatus().phase.name()).isEqualTo("Error");
+            assertThat(run.getStatus().metricResults.getFirst().error).as("errors counted").isEqualTo(3);
+            assertThat(run.getStatus().metricResults.getFirst().count).as("no measurement counted").isZero();
+        }
+    }
+
+    @Test
+    void aCanaryWithoutTrafficIsNeverASilentPass() throws Exception {
+        String namespace = "no-traffic";
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace)) {
+            // no load at all: the canary serves nothing, its error ratio is 0/0
+            createRollout(repo, namespace, """
+                      - name: error-rate
+                        interval: 1s
+                        count: 3
+                        successCondition: result < 0.05
+                        provider:
+                          prometheus:
+                            query: >-
+                              sum(rate(sluice_test_requests_total{backend="nobody",code="500"}[8s]))
+                              / sum(rate(sluice_test_requests_total{backend="nobody"}[8s]))
+                    """);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+
+            Rollout paused = awaitPhase(namespace, RolloutPhase.Paused, Duration.ofSeconds(60));
+            assertThat(paused.getStatus().message).contains("inconclusive").contains("no data");
+            assertThat(paused.getStatus().stableRevision).isNotEqualTo(paused.getStatus().canaryRevision);
+        }
+    }
+
     private Rollout createRollout(GitRepoFixture repo, String namespace) {
+        return createRollout(repo, namespace, ERROR_RATE);
+    }
+
+    private Rollout createRollout(GitRepoFixture repo, String namespace, String metricYaml) {
         client.resource(client.getKubernetesSerialization().unmarshal("""
                 apiVersion: sluice.io/v1alpha1
                 kind: AnalysisTemplate
@@ -135,18 +242,7 @@ class AnalysisRollbackEndToEndIT {
                 spec:
                   args: [{name: backend, value: canary}]
                   metrics:
-                  - name: error-rate
-                    initialDelay: 8s
-                    interval: 2s
-                    count: 3
-                    failureLimit: 1
-                    successCondition: result < 0.05
-                    provider:
-                      prometheus:
-                        query: >-
-                          (sum(rate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[8s])) or on() vector(0))
-                          / sum(rate(sluice_test_requests_total{backend="{{args.backend}}"}[8s]))
-                """.formatted(namespace), AnalysisTemplate.class)).create();
+                %s""".formatted(namespace, metricYaml), AnalysisTemplate.class)).create();
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
         rollout.getMetadata().setNamespace(namespace);

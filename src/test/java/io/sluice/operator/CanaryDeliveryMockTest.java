@@ -430,10 +430,7 @@ class CanaryDeliveryMockTest {
     }
 
     private void edit(Rollout rollout, Consumer<Rollout> change) {
-        client.resources(Rollout.class).inNamespace(namespace).withName(rollout.getMetadata().getName()).edit(r -> {
-            change.accept(r);
-            return r;
-        });
+        RolloutFixtures.editRollout(client, namespace, rollout.getMetadata().getName(), change);
     }
 
     private Rollout get(Rollout rollout) {

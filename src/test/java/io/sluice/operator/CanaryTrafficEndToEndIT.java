@@ -126,9 +126,8 @@ class CanaryTrafficEndToEndIT {
     }
 
     private void requestPromotion(String id) {
-        client.resources(Rollout.class).inNamespace(NAMESPACE).withName("checkout").edit(r -> {
+        RolloutFixtures.editRollout(client, NAMESPACE, "checkout", r -> {
             r.getSpec().promote = RolloutFixtures.promote(id, false);
-            return r;
         });
     }
 

@@ -79,9 +79,8 @@ class NotificationsMockTest {
 
             repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
             await().atMost(Duration.ofSeconds(30)).until(() -> phase() == RolloutPhase.Paused);
-            client.resources(Rollout.class).inNamespace(NAMESPACE).withName("checkout").edit(r -> {
+            RolloutFixtures.editRollout(client, NAMESPACE, "checkout", r -> {
                 r.getSpec().promote = RolloutFixtures.promote("go", false);
-                return r;
             });
             await().atMost(Duration.ofSeconds(30)).until(() -> phase() == RolloutPhase.Healthy);
 

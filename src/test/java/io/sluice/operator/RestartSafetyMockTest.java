@@ -133,10 +133,7 @@ class RestartSafetyMockTest {
     }
 
     private static void edit(KubernetesClient client, String namespace, Consumer<Rollout> change) {
-        client.resources(Rollout.class).inNamespace(namespace).withName("checkout").edit(r -> {
-            change.accept(r);
-            return r;
-        });
+        RolloutFixtures.editRollout(client, namespace, "checkout", change);
     }
 
 

@@ -26,7 +26,18 @@ public class DataPlaneResource implements QuarkusTestResourceLifecycleManager {
         prometheus = new PrometheusFixture(List.of(
                 ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget()),
                 ScrapeJob.of("backends", "/metrics", stable.hostPort(), canary.hostPort()))).start();
-        return Map.of("sluice.prometheus.default.address", prometheus.baseUrl());
+        // "unreachable" names a Prometheus that is not there: nothing listens on that port.
+        return Map.of("sluice.prometheus.default.address", prometheus.baseUrl(),
+                "sluice.prometheus.unreachable.address", "http://127.0.0.1:" + closedPort(),
+                "sluice.prometheus.unreachable.timeout", "2s");
+    }
+
+    private static int closedPort() {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Override
