@@ -51,6 +51,7 @@ public class SluiceMain {
                     + "repository %s at %s.", sandbox.url(), seeded.rollout().getMetadata().getName(), seeded.gitUrl(),
                     seeded.revision().substring(0, 12));
             SandboxClientProperties.pointAt(sandbox.url());
+            System.setProperty("sluice.git.allow-file-urls", "true"); // the example is served from a local repository
             Quarkus.run(args);
         } finally {
             try (var files = Files.walk(workDir)) {

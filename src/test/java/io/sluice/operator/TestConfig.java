@@ -15,6 +15,10 @@ final class TestConfig {
     }
 
     static SluiceConfig of(Path gitCache, Duration minFetchInterval) {
+        return of(gitCache, minFetchInterval, true);
+    }
+
+    static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls) {
         return new SluiceConfig() {
             @Override
             public Git git() {
@@ -32,6 +36,11 @@ final class TestConfig {
                     @Override
                     public Duration minFetchInterval() {
                         return minFetchInterval;
+                    }
+
+                    @Override
+                    public boolean allowFileUrls() {
+                        return allowFileUrls;
                     }
 
                     @Override

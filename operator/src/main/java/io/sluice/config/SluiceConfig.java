@@ -80,6 +80,14 @@ public interface SluiceConfig {
     }
 
     interface Git {
+        /**
+         * Whether Rollouts may read local repositories (file:// URLs or paths). Off by default: a
+         * tenant could otherwise read any repository on the operator's disk, other tenants' mirrors
+         * included. The sandbox and the tests turn it on.
+         */
+        @WithDefault("false")
+        boolean allowFileUrls();
+
         /** Where the shared Git mirrors live; one bare repository per URL. */
         @WithDefault("${java.io.tmpdir}/sluice-git")
         Path cacheDir();

@@ -334,6 +334,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         List<String> missingTemplates = missingTemplates(spec, namespace);
         GitSource gitSpec = spec.source.git;
         try {
+            if (isLocal(gitSpec.url) && !config.git().allowFileUrls()) {
+                throw new SourceException("UrlNotAllowed", "local repositories (" + gitSpec.url.split("://")[0]
+                        + " URLs and paths) are not allowed by this operator; use https://, ssh:// or git://");
+            }
             GitSnapshot snapshot = git.read(new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
                     credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault())));
             ManifestSet manifests = ManifestSet.parse(snapshot.files());
@@ -455,6 +459,11 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     + namespace);
         }
         return Optional.of(GitCredentials.fromSecret(secret));
+    }
+
+    /** A URL JGit would read from the operator's own disk. */
+    private static boolean isLocal(String url) {
+        return url.startsWith("file:") || !url.contains("://") && !url.matches("^[A-Za-z0-9._-]+@[^:/]+:.+$");
     }
 
     /** An Istio object from the manifests, or else from the cluster (where Istio may not be installed). */
