@@ -1,8 +1,6 @@
 package io.sluice.operator;
 
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
@@ -26,13 +24,11 @@ import io.sluice.config.SluiceConfig;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
-import java.net.HttpURLConnection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -45,6 +41,7 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
     private static final Logger LOG = Logger.getLogger(AnalysisRunReconciler.class);
 
     private final KubernetesClient client;
+    private final StatusWriter statusWriter;
     private final MetricProvider provider;
     private final ArgResolver args;
     private final MetricAssessment assessment = new MetricAssessment(new ConditionEvaluator());
@@ -53,17 +50,19 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
     private final Clock clock;
 
     @Inject
-    public AnalysisRunReconciler(KubernetesClient client, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
-        this(client, new PrometheusProvider(config.prometheus(), new ClusterSecrets(client), client.getNamespace()),
+    public AnalysisRunReconciler(KubernetesClient client, StatusWriter statusWriter, ClusterSecrets secrets,
+            RolloutMetrics metrics, SluiceConfig config, Clock clock) {
+        this(client, statusWriter, new PrometheusProvider(config.prometheus(), secrets, client.getNamespace()), secrets,
                 metrics, config, clock);
     }
 
-    AnalysisRunReconciler(KubernetesClient client, MetricProvider provider, RolloutMetrics metrics, SluiceConfig config,
-            Clock clock) {
+    AnalysisRunReconciler(KubernetesClient client, StatusWriter statusWriter, MetricProvider provider,
+            ClusterSecrets secrets, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
         this.client = client;
+        this.statusWriter = statusWriter;
         this.metrics = metrics;
         this.provider = provider;
-        this.args = new ArgResolver(new ClusterSecrets(client));
+        this.args = new ArgResolver(secrets);
         this.config = config;
         this.clock = clock;
     }
@@ -122,10 +121,11 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             next.phase = verdict.phase() == AnalysisPhase.Pending ? AnalysisPhase.Running : verdict.phase();
             next.message = verdict.message();
         }
-        if (!Objects.equals(client.getKubernetesSerialization().asJson(current), client.getKubernetesSerialization().asJson(next))) {
-            if (!writeStatus(run, next)) {
-                return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
-            }
+        StatusWriter.Outcome written = statusWriter.write(run, next);
+        if (written == StatusWriter.Outcome.CONFLICT) {
+            return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
+        }
+        if (written == StatusWriter.Outcome.WRITTEN) {
             if (next.phase.isCompleted()) {
                 this.metrics.analysisCompleted(next.phase);
                 LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),
@@ -141,25 +141,6 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
         }
         return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(
                 wait.compareTo(config.timerResolution()) < 0 ? wait : config.timerResolution());
-    }
-
-    /** A status update carrying the resourceVersion read; false on a conflict (look again). */
-    private boolean writeStatus(AnalysisRun run, AnalysisRunStatus status) {
-        AnalysisRun update = new AnalysisRun();
-        update.setMetadata(new ObjectMetaBuilder().withName(run.getMetadata().getName())
-                .withNamespace(run.getMetadata().getNamespace())
-                .withResourceVersion(run.getMetadata().getResourceVersion()).build());
-        update.setSpec(run.getSpec());
-        update.setStatus(status);
-        try {
-            client.resources(AnalysisRun.class).inNamespace(run.getMetadata().getNamespace()).resource(update).updateStatus();
-            return true;
-        } catch (KubernetesClientException e) {
-            if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
-                return false;
-            }
-            throw e;
-        }
     }
 
     private void recordValue(AnalysisRun run, Metric metric, MetricResult result) {

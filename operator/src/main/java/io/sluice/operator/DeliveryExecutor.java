@@ -183,7 +183,7 @@ public class DeliveryExecutor {
             if (selectsWorkload && istio.destinationRule == null && typed instanceof Service service) {
                 // Git's Service would select canary pods too (they carry the app's labels): keep it on stable.
                 // (With subsets the host must reach both versions; the DestinationRule tells them apart.)
-                service.getSpec().setSelector(merged(service.getSpec().getSelector(),
+                service.getSpec().setSelector(WorkloadModel.merged(service.getSpec().getSelector(),
                         WorkloadModel.podLabels(rollout, Labels.STABLE)));
             }
             objects.write(typed);
@@ -228,12 +228,6 @@ public class DeliveryExecutor {
         String apiVersion = key.substring(0, kindSlash);
         int versionSlash = apiVersion.indexOf('/');
         return (versionSlash < 0 ? "" : apiVersion.substring(0, versionSlash)) + key.substring(kindSlash);
-    }
-
-    private static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {
-        Map<String, String> out = new HashMap<>(base == null ? Map.of() : base);
-        out.putAll(extra);
-        return out;
     }
 
     private void deployStable(Context ctx, Action.DeployStable action) throws ActionFailedException {

@@ -61,7 +61,6 @@ import io.sluice.workload.WorkloadModel;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -95,6 +94,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
     private final RolloutMetrics metrics;
     private final Notifier notifier;
+    private final ClusterSecrets secrets;
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
             EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, Notifier notifier,
@@ -102,6 +102,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         this.client = client;
         this.metrics = metrics;
         this.notifier = notifier;
+        this.secrets = new ClusterSecrets(client);
         this.git = git;
         this.statusWriter = statusWriter;
         this.events = events;
@@ -273,9 +274,13 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 Destination.Type.valueOf(t.type()), t.url(), kinds(t.on().orElse(List.of())))));
         for (var target : rollout.getSpec().notifications == null ? List.<io.sluice.api.v1alpha1.NotificationTarget>of()
                 : rollout.getSpec().notifications) {
-            Secret secret = client.secrets().inNamespace(rollout.getMetadata().getNamespace())
-                    .withName(target.urlSecretRef.name).get();
-            String url = secret == null ? null : secretValue(secret, target.urlSecretRef.key);
+            String url;
+            try {
+                url = secrets.value(rollout.getMetadata().getNamespace(), target.urlSecretRef.name,
+                        target.urlSecretRef.key).orElse(null);
+            } catch (io.sluice.analysis.MeasurementException e) {
+                url = null;
+            }
             if (url == null) {
                 LOG.warnf("Rollout %s/%s: notification Secret %s (key %s) not found; not sent",
                         rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(),
@@ -290,16 +295,6 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
     private static Set<NotificationKind> kinds(List<String> names) {
         return names.stream().map(NotificationKind::valueOf).collect(java.util.stream.Collectors.toSet());
-    }
-
-    private static String secretValue(Secret secret, String key) {
-        if (secret.getStringData() != null && secret.getStringData().get(key) != null) {
-            return secret.getStringData().get(key);
-        }
-        if (secret.getData() != null && secret.getData().get(key) != null) {
-            return new String(java.util.Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
-        }
-        return null;
     }
 
     /** The AnalysisRuns the status names, as they are now. */

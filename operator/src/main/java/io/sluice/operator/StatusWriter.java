@@ -4,8 +4,7 @@ import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
-import io.sluice.api.v1alpha1.Rollout;
-import io.sluice.api.v1alpha1.RolloutStatus;
+import io.fabric8.kubernetes.client.CustomResource;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.net.HttpURLConnection;
@@ -29,21 +28,26 @@ public class StatusWriter {
         this.client = client;
     }
 
-    public Outcome write(Rollout current, RolloutStatus next) {
+    /**
+     * Writes the status of a Rollout, an AnalysisRun or any custom resource with a status
+     * subresource, unless it is unchanged.
+     */
+    @SuppressWarnings("unchecked")
+    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next) {
         if (Objects.equals(SERIALIZATION.asJson(current.getStatus()), SERIALIZATION.asJson(next))) {
             return Outcome.UNCHANGED;
         }
         // A fresh object: the one from the informer cache is shared and must not be modified.
-        Rollout update = new Rollout();
+        T update = SERIALIZATION.clone(current);
         update.setMetadata(new ObjectMetaBuilder()
                 .withName(current.getMetadata().getName())
                 .withNamespace(current.getMetadata().getNamespace())
                 .withResourceVersion(current.getMetadata().getResourceVersion())
                 .build());
-        update.setSpec(current.getSpec());
         update.setStatus(next);
         try {
-            client.resources(Rollout.class).inNamespace(current.getMetadata().getNamespace()).resource(update).updateStatus();
+            client.resources((Class<T>) current.getClass()).inNamespace(current.getMetadata().getNamespace())
+                    .resource(update).updateStatus();
             return Outcome.WRITTEN;
         } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {

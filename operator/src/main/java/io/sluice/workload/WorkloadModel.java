@@ -160,7 +160,8 @@ public final class WorkloadModel {
         return out;
     }
 
-    private static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {
+    /** base with extra's entries added (or replacing); neither argument is modified. */
+    public static Map<String, String> merged(Map<String, String> base, Map<String, String> extra) {
         Map<String, String> out = new HashMap<>(base == null ? Map.of() : base);
         out.putAll(extra);
         return out;

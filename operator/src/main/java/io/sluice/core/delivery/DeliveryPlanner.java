@@ -497,15 +497,19 @@ public final class DeliveryPlanner {
             return ref;
         }
 
-        /** Stops the runs still measuring for this canary. */
+        /** Stops the runs still measuring for this canary and forgets them. */
         private void terminateRuns() {
+            stopRunningAnalyses();
+            s.stepAnalysis = null;
+            s.backgroundAnalysis = null;
+        }
+
+        private void stopRunningAnalyses() {
             for (var ref : java.util.Arrays.asList(s.stepAnalysis, s.backgroundAnalysis)) {
                 if (ref != null && (ref.phase == null || !ref.phase.isCompleted())) {
                     actions.add(new Action.TerminateAnalysis(ref.name));
                 }
             }
-            s.stepAnalysis = null;
-            s.backgroundAnalysis = null;
         }
 
         private void completeStep(String reason, String message) {
@@ -586,11 +590,7 @@ public final class DeliveryPlanner {
 
         private void abort(String reason, String message) {
             actions.add(new Action.SetCanaryWeight(0));
-            for (var ref : java.util.Arrays.asList(s.stepAnalysis, s.backgroundAnalysis)) {
-                if (ref != null && (ref.phase == null || !ref.phase.isCompleted())) {
-                    actions.add(new Action.TerminateAnalysis(ref.name));
-                }
-            }
+            stopRunningAnalyses(); // the references stay: they tell which run decided
             s.canaryWeight = 0;
             s.pauseStartTime = null;
             s.abortedRevision = new RevisionOutcome();
