@@ -27,10 +27,12 @@ import io.sluice.testing.time.MutableClock;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -62,7 +64,7 @@ class AnalysisRollbackEndToEndIT {
              VirtualServiceBridge bridge = bridge(namespace);
              LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
                      RPS * 90L).start();
-             Watch watch = watchWeights(namespace, backToStable)) {
+             Watch watch = watchWeights(namespace, backToStable, clock)) {
             Rollout rollout = createRollout(repo, namespace);
             awaitPhase(namespace, RolloutPhase.Healthy);
 
@@ -124,6 +126,82 @@ class AnalysisRollbackEndToEndIT {
         } finally {
             DataPlaneResource.canary().setErrorRate(0);
         }
+    }
+
+    /**
+     * The issue's bound, measured from the moment the fault starts rather than from the breaching
+     * measurement: a canary that has been healthy for a while starts answering 20% errors in the
+     * middle of its analysis, and the VirtualService must be back at 100% stable within
+     * interval × (failureLimit + 1) + one scrape interval. The query looks at the last two scrapes
+     * (irate) and the canary gets enough requests (80/s) that its first errors land in the first
+     * scrape after the fault starts. The bound is reached exactly when the fault starts just after a
+     * scrape and that scrape's result arrives just after a measurement, so the assertion allows
+     * 300 ms on top for the work that comes after each of those instants: the scrape itself, the
+     * query, the VirtualService write and the watch event that tells the test.
+     */
+    @Test
+    void aFaultStartingMidAnalysisIsRolledBackWithinIntervalTimesFailureLimitPlusOneAndAScrape() throws Exception {
+        Duration interval = Duration.ofSeconds(2);
+        int failureLimit = 1;
+        Duration scrape = Duration.ofSeconds(1); // PrometheusFixture's scrape_interval
+        Duration bound = interval.multipliedBy(failureLimit + 1).plus(scrape);
+        Duration allowance = Duration.ofMillis(300);
+        int rps = 400;
+        DataPlaneResource.canary().setErrorRate(0);
+        String namespace = "fault-mid-analysis";
+        AtomicReference<Instant> backToStable = new AtomicReference<>();
+        try (GitRepoFixture repo = GitRepoFixture.create();
+             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
+             VirtualServiceBridge bridge = bridge(namespace);
+             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), rps, Duration.ofSeconds(120),
+                     rps * 120L).start();
+             Watch watch = watchWeights(namespace, backToStable, Clock.systemUTC())) {
+            createRollout(repo, namespace, """
+                      - name: error-rate
+                        initialDelay: 4s
+                        interval: %ds
+                        count: 40
+                        failureLimit: %d
+                        successCondition: result < 0.01
+                        provider:
+                          prometheus:
+                            query: >-
+                              (sum(irate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[3s])) or on() vector(0))
+                              / sum(irate(sluice_test_requests_total{backend="{{args.backend}}"}[3s]))
+                    """.formatted(interval.toSeconds(), failureLimit));
+            awaitPhase(namespace, RolloutPhase.Healthy);
+            repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+
+            // The canary carries traffic and has passed a few measurements: it is healthy, mid-analysis.
+            await().atMost(Duration.ofSeconds(60)).until(() -> successfulMeasurements(namespace) >= 3);
+            bridge.awaitCanaryPercent(20, Duration.ofSeconds(5));
+            Thread.sleep(ThreadLocalRandom.current().nextLong(interval.toMillis())); // the fault starts at any point of an interval
+            Instant faultStart = Instant.now();
+            DataPlaneResource.canary().setErrorRate(0.20);
+
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(30));
+            await().atMost(Duration.ofSeconds(5)).until(() -> backToStable.get() != null);
+            Duration reaction = Duration.between(faultStart, backToStable.get());
+            System.out.printf("fault start -> VirtualService at 100%% stable: %d ms (bound interval %ds x (failureLimit %d + 1)"
+                    + " + scrape %ds = %d ms)%n", reaction.toMillis(), interval.toSeconds(), failureLimit, scrape.toSeconds(),
+                    bound.toMillis());
+            client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems().forEach(run ->
+                    run.getStatus().metricResults.getFirst().measurements.forEach(m -> System.out.printf(
+                            "  measurement %s..%s %s %s (fault at %s)%n", m.startedAt, m.finishedAt, m.phase, m.value, faultStart)));
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            assertThat(aborted.getStatus().abortedRevision.message).contains("error-rate").contains("result < 0.01");
+            assertThat(reaction).isPositive().isLessThanOrEqualTo(bound.plus(allowance));
+            bridge.awaitCanaryPercent(0, Duration.ofSeconds(5));
+        } finally {
+            DataPlaneResource.canary().setErrorRate(0);
+        }
+    }
+
+    private int successfulMeasurements(String namespace) {
+        return client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems().stream()
+                .filter(r -> r.getStatus() != null && r.getStatus().metricResults != null)
+                .flatMap(r -> r.getStatus().metricResults.stream())
+                .mapToInt(m -> m.successful == null ? 0 : m.successful).sum();
     }
 
     private static final String ERROR_RATE = """
@@ -263,9 +341,9 @@ class AnalysisRollbackEndToEndIT {
                 VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), DataPlaneResource.haproxy()).start();
     }
 
-    /** Records, in the operator's clock, when the VirtualService first goes back to 0% canary after carrying some. */
+    /** Records, in the given clock, when the VirtualService first goes back to 0% canary after carrying some. */
     @SuppressWarnings("unchecked")
-    private Watch watchWeights(String namespace, AtomicReference<Instant> backToStable) {
+    private Watch watchWeights(String namespace, AtomicReference<Instant> backToStable, Clock clock) {
         return client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
                 .watch(new Watcher<>() {
                     boolean hadTraffic;

@@ -70,6 +70,11 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, A
         // A growing pool: requests held back by the added latency must not queue behind each other.
         handlers = Executors.newCachedThreadPool(Thread.ofPlatform().name("backend-" + name + "-", 1).daemon().factory());
         server.setExecutor(handlers);
+        // Both codes are exposed from the start, at 0, as well-instrumented services do: a series
+        // that first appears with the first error has no earlier sample, so rate() and irate() over
+        // it stay empty for one more scrape and a fault is seen a scrape interval late.
+        statsByCode.put(200, new ResponseStats());
+        statsByCode.put(500, new ResponseStats());
         server.createContext("/metrics", this::exposeMetrics);
         server.createContext("/", this::answer);
     }
