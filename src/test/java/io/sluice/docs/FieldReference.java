@@ -128,7 +128,7 @@ public final class FieldReference {
             for (JsonNode version : spec.path("versions")) {
                 StringBuilder facts = new StringBuilder(code(spec.path("group").asText() + "/"
                         + version.path("name").asText()));
-                facts.append(" · ").append(spec.path("scope").asText().toLowerCase());
+                facts.append(" · ").append(spec.path("scope").asText().equals("Cluster") ? "cluster-scoped" : "namespaced");
                 facts.append(" · `kubectl get ").append(names.path("plural").asText()).append('`');
                 List<String> aliases = new ArrayList<>();
                 names.path("shortNames").forEach(n -> aliases.add("short name " + code(n.asText())));
@@ -168,7 +168,7 @@ public final class FieldReference {
                 }
                 if (!properties.has("status")) {
                     line();
-                    line("A " + kind + " has no status.");
+                    line(kind + " has no status.");
                 }
             }
         }
