@@ -1,6 +1,7 @@
 package io.sluice.operator;
 
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.javaoperatorsdk.operator.api.config.ConfigurationService;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,7 +41,6 @@ public class Leadership {
     private final SluiceConfig.LeaderElection config;
     private final String identity = InstanceIdentity.get();
     private final AtomicBoolean leader;
-    private volatile boolean electionConfigured;
 
     public Leadership(SluiceConfig config, MeterRegistry registry) {
         this.config = config.leaderElection();
@@ -79,7 +79,6 @@ public class Leadership {
         }
         validate(config);
         leader.set(false);
-        electionConfigured = true;
         String namespace = leaseNamespace(config.leaseNamespace(), System.getenv(), SERVICE_ACCOUNT_NAMESPACE);
         LOG.infof("Leader election is on: Lease %s/%s, identity %s (lease %s, renew deadline %s, retry every %s); "
                         + "standing by until this instance holds the Lease", namespace, config.leaseName(), identity,
@@ -110,8 +109,8 @@ public class Leadership {
      * {@code quarkus.operator-sdk.activate-leader-election-for-profiles}; in any other, asking for leader
      * election would silently give none, so startup fails instead.
      */
-    void checkActivated(@Observes StartupEvent started) {
-        if (config.enabled() && !electionConfigured) {
+    void checkActivated(@Observes StartupEvent started, ConfigurationService operatorConfiguration) {
+        if (config.enabled() && operatorConfiguration.getLeaderElectionConfiguration().isEmpty()) {
             throw new IllegalStateException("sluice.leader-election.enabled is true, but the operator SDK did not start "
                     + "leader election in the active profile " + ConfigUtils.getProfiles() + " (see "
                     + "quarkus.operator-sdk.activate-leader-election-for-profiles)");
