@@ -90,6 +90,29 @@ class LeadershipTest {
         assertThat(leadership.isLeader()).isFalse();
     }
 
+    @Test
+    void onlyTheLeaderPublishesTheRolloutGauges() {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Leadership leadership = new Leadership(config(settings(true, "15s", "10s", "2s")), registry);
+        LeaderElectionConfiguration election = leadership.leaderElectionConfiguration();
+        RolloutMetrics metrics = new RolloutMetrics(registry);
+        metrics.publishOnlyWhileLeading(leadership);
+        io.sluice.api.v1alpha1.Rollout rollout = io.sluice.core.RolloutFixtures.checkout("file:///repo");
+        rollout.setStatus(new io.sluice.api.v1alpha1.RolloutStatus());
+        rollout.getStatus().phase = io.sluice.api.v1alpha1.RolloutPhase.Progressing;
+        rollout.getStatus().canaryWeight = 20;
+        metrics.watch(() -> java.util.stream.Stream.of(rollout));
+
+        metrics.refresh();
+        assertThat(registry.find("sluice.rollout.canary.weight").gauges()).as("a follower's gauges").isEmpty();
+        assertThat(registry.get("sluice.rollouts").tag("phase", "Progressing").gauge().value()).isZero();
+
+        election.getLeaderCallbacks().orElseThrow().onStartLeading();
+        metrics.refresh();
+        assertThat(registry.get("sluice.rollout.canary.weight").tag("rollout", "checkout").gauge().value()).isEqualTo(20.0);
+        assertThat(registry.get("sluice.rollouts").tag("phase", "Progressing").gauge().value()).isEqualTo(1.0);
+    }
+
     private static SluiceConfig config(SluiceConfig.LeaderElection election) {
         return (SluiceConfig) Proxy.newProxyInstance(LeadershipTest.class.getClassLoader(), new Class<?>[] {SluiceConfig.class},
                 (proxy, method, args) -> {
