@@ -44,9 +44,8 @@ public class Leadership {
 
     public Leadership(SluiceConfig config, MeterRegistry registry) {
         this.config = config.leaderElection();
-        // Acting until the operator SDK takes the leader election settings (see below), which it does
-        // while it builds the operator, before anything reconciles or the metrics are served.
-        this.leader = new AtomicBoolean(true);
+        // With leader election, standing by from the start: nothing acts before the Lease is held.
+        this.leader = new AtomicBoolean(!this.config.enabled());
         Gauge.builder("sluice.leader", leader, l -> l.get() ? 1 : 0)
                 .description("1 when this operator instance is the leader and acts, 0 while it stands by")
                 .register(registry);
@@ -78,7 +77,6 @@ public class Leadership {
             return null;
         }
         validate(config);
-        leader.set(false);
         String namespace = leaseNamespace(config.leaseNamespace(), System.getenv(), SERVICE_ACCOUNT_NAMESPACE);
         LOG.infof("Leader election is on: Lease %s/%s, identity %s (lease %s, renew deadline %s, retry every %s); "
                         + "standing by until this instance holds the Lease", namespace, config.leaseName(), identity,
