@@ -99,6 +99,41 @@ final class TestConfig {
             public Project project() {
                 return () -> Path.of(".");
             }
+
+            @Override
+            public LeaderElection leaderElection() {
+                return new LeaderElection() {
+                    @Override
+                    public boolean enabled() {
+                        return false;
+                    }
+
+                    @Override
+                    public String leaseName() {
+                        return "sluice-leader";
+                    }
+
+                    @Override
+                    public java.util.Optional<String> leaseNamespace() {
+                        return java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public Duration leaseDuration() {
+                        return Duration.ofSeconds(15);
+                    }
+
+                    @Override
+                    public Duration renewDeadline() {
+                        return Duration.ofSeconds(10);
+                    }
+
+                    @Override
+                    public Duration retryPeriod() {
+                        return Duration.ofSeconds(2);
+                    }
+                };
+            }
         };
     }
 }

@@ -44,6 +44,41 @@ public interface SluiceConfig {
 
     Notifications notifications();
 
+    LeaderElection leaderElection();
+
+    /**
+     * Leader election through a {@code coordination.k8s.io/v1} Lease, for running several replicas:
+     * only the holder of the Lease reconciles and writes; the others keep their caches warm and take
+     * over when the Lease is not renewed. Off by default (a single instance acts on its own).
+     */
+    interface LeaderElection {
+        /** Whether to take part in leader election at all. */
+        @WithDefault("false")
+        boolean enabled();
+
+        /** The name of the Lease. */
+        @WithDefault("sluice-leader")
+        String leaseName();
+
+        /**
+         * The namespace of the Lease. Unset: the environment variable {@code POD_NAMESPACE}, else the
+         * pod's service account namespace; with neither, startup fails.
+         */
+        Optional<String> leaseNamespace();
+
+        /** How long a Lease that is not renewed keeps others from taking over. */
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        /** How long the leader keeps trying to renew before it gives up leadership (and exits). */
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        /** How often candidates try to take the Lease and the leader renews it. */
+        @WithDefault("2s")
+        Duration retryPeriod();
+    }
+
     interface Notifications {
         /**
          * Operator-wide destinations, by name: {@code sluice.notifications.targets."team-chat".type=slack},

@@ -54,6 +54,7 @@ public class EventRecorder {
                     .withCount(1)
                     .withNewSource().withComponent("sluice").endSource()
                     .withReportingComponent("sluice.io/operator")
+                    .withReportingInstance(InstanceIdentity.get())
                     .build();
             try {
                 client.v1().events().inNamespace(subject.getMetadata().getNamespace()).resource(k8sEvent).create();

@@ -10,6 +10,7 @@ import io.sluice.api.v1alpha1.AnalysisPhase;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
@@ -35,6 +37,7 @@ public class RolloutMetrics {
     /** namespace/rollout/metric → last measured value; pruned with the Rollouts. */
     private final Map<List<String>, Double> lastValues = new ConcurrentHashMap<>();
     private volatile Supplier<Stream<Rollout>> rollouts = Stream::empty;
+    private volatile BooleanSupplier leader = () -> true;
 
     public RolloutMetrics(MeterRegistry registry) {
         for (RolloutPhase phase : RolloutPhase.values()) {
@@ -52,6 +55,15 @@ public class RolloutMetrics {
                 .description("Percentage of traffic on the canary").register(registry);
         measuredValues = MultiGauge.builder("sluice.analysis.measurement.value")
                 .description("The last value measured for each metric of a Rollout's analysis").register(registry);
+    }
+
+    /**
+     * Under leader election only the leader publishes the Rollout gauges: a follower's cache holds the
+     * same Rollouts, and two replicas reporting them would double every sum over the operator's pods.
+     */
+    @Inject
+    void publishOnlyWhileLeading(Leadership leadership) {
+        this.leader = leadership::isLeader;
     }
 
     /** Where the Rollouts are read from at each refresh (the controller's informer cache). */
@@ -80,7 +92,7 @@ public class RolloutMetrics {
         java.util.Set<List<String>> present = new java.util.HashSet<>();
         Stream<Rollout> all;
         try {
-            all = rollouts.get();
+            all = leader.getAsBoolean() ? rollouts.get() : Stream.empty();
         } catch (RuntimeException cacheNotStartedYet) {
             return; // the controller's informer is not running yet (startup) or any more (shutdown)
         }

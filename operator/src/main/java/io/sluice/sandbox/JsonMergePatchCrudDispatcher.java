@@ -1,8 +1,11 @@
 package io.sluice.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.crud.KubernetesCrudDispatcherException;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 
 import java.net.HttpURLConnection;
 import java.util.List;
@@ -14,8 +17,39 @@ import java.util.List;
  */
 final class JsonMergePatchCrudDispatcher extends KubernetesCrudDispatcher {
 
+    private static final String RULES_REVIEWS = "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews";
+
     JsonMergePatchCrudDispatcher() {
         super(List.of());
+    }
+
+    /**
+     * A {@code SelfSubjectRulesReview} (which the operator SDK's leader election sends to check that it may
+     * use Leases) is answered as the sandbox behaves: it has no authorization, so everything is allowed.
+     * The stock dispatcher would store the review and return it without a status.
+     */
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+        if (request.getPath() != null && request.getPath().startsWith(RULES_REVIEWS)) {
+            JsonNode body;
+            try {
+                body = asNode(request.getUtf8Body());
+            } catch (KubernetesCrudDispatcherException e) {
+                return new MockResponse().setResponseCode(HttpURLConnection.HTTP_BAD_REQUEST);
+            }
+            if (!(body instanceof ObjectNode review)) {
+                return new MockResponse().setResponseCode(HttpURLConnection.HTTP_BAD_REQUEST);
+            }
+            ObjectNode status = review.putObject("status");
+            ObjectNode everything = status.putArray("resourceRules").addObject();
+            everything.putArray("verbs").add("*");
+            everything.putArray("apiGroups").add("*");
+            everything.putArray("resources").add("*");
+            status.putArray("nonResourceRules");
+            status.put("incomplete", false);
+            return new MockResponse().setResponseCode(HttpURLConnection.HTTP_CREATED).setBody(review.toString());
+        }
+        return super.handleCreate(request);
     }
 
     /**

@@ -2,6 +2,7 @@ package io.sluice.webhook;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.config.SluiceConfig;
+import io.sluice.operator.Leadership;
 import io.sluice.source.GitPushed;
 import io.sluice.source.GitSource;
 import jakarta.enterprise.event.Event;
@@ -28,6 +29,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * or GitLab's {@code X-Gitlab-Token}; anything else is answered 401 and triggers nothing. Without a
  * secret the endpoint answers 404, as if it did not exist: an unauthenticated trigger would let anyone
  * make the operator fetch at will. Answers never repeat a secret or a header.
+ * <p>
+ * Under leader election only the leader acts on a push; another instance answers an authentic push with
+ * 503 (and {@code Retry-After}) and triggers nothing, so the Git host records a failed delivery instead
+ * of a push silently dropped. Polling picks the commit up either way.
  */
 @Path("/webhooks/git")
 public class GitWebhookResource {
@@ -40,11 +45,15 @@ public class GitWebhookResource {
     private final GitSource git;
     private final Event<GitPushed> pushed;
     private final AtomicBoolean toldDisabled = new AtomicBoolean();
+    private final Leadership leadership;
+    private final long retryAfterSeconds;
 
-    public GitWebhookResource(SluiceConfig config, GitSource git, Event<GitPushed> pushed) {
+    public GitWebhookResource(SluiceConfig config, GitSource git, Event<GitPushed> pushed, Leadership leadership) {
         this.authentication = config.webhook().secret().filter(s -> !s.isBlank()).map(PushAuthentication::new);
         this.git = git;
         this.pushed = pushed;
+        this.leadership = leadership;
+        this.retryAfterSeconds = Math.max(1, config.leaderElection().leaseDuration().toSeconds());
     }
 
     @POST
@@ -65,6 +74,16 @@ public class GitWebhookResource {
         if (!authentication.get().authentic(body, githubSignature, gitlabToken)) {
             LOG.debug("refused a Git push webhook: signature or token missing or wrong");
             return answer(Response.Status.UNAUTHORIZED, "{\"error\":\"signature or token missing or wrong\"}");
+        }
+        if (!leadership.isLeader()) {
+            // Only the leader reconciles; a push accepted here would be lost, so say so and let the
+            // Git host show a failed delivery (polling still picks the commit up).
+            LOG.infof("a Git push webhook reached this instance (%s), which is not the leader: answering 503",
+                    leadership.identity());
+            return Response.status(Response.Status.SERVICE_UNAVAILABLE)
+                    .header("Retry-After", retryAfterSeconds)
+                    .entity("{\"error\":\"this Sluice instance is not the leader; deliver the webhook to the leader\"}")
+                    .type(MediaType.APPLICATION_JSON_TYPE).build();
         }
         if ((githubEvent != null && !GITHUB_PUSH_EVENTS.contains(githubEvent))
                 || (gitlabEvent != null && !GITLAB_PUSH_EVENTS.contains(gitlabEvent))) {
