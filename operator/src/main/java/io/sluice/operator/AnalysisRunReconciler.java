@@ -121,7 +121,7 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             next.phase = verdict.phase() == AnalysisPhase.Pending ? AnalysisPhase.Running : verdict.phase();
             next.message = verdict.message();
         }
-        StatusWriter.Outcome written = statusWriter.write(run, next);
+        StatusWriter.Outcome written = statusWriter.write(run, next, context);
         if (written == StatusWriter.Outcome.CONFLICT) {
             return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }

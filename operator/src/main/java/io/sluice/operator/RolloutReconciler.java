@@ -152,14 +152,14 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     @Override
     public UpdateControl<Rollout> reconcile(Rollout rollout, Context<Rollout> context) {
         try {
-            return reconcileOrThrow(rollout);
+            return reconcileOrThrow(rollout, context);
         } catch (KubernetesClientException e) {
             if (e.getCode() == java.net.HttpURLConnection.HTTP_CONFLICT) {
                 return UpdateControl.<Rollout>noUpdate().rescheduleAfter(CONFLICT_RETRY);
             }
-            return reportUnexpected(rollout, e);
+            return reportUnexpected(rollout, e, context);
         } catch (RuntimeException e) {
-            return reportUnexpected(rollout, e);
+            return reportUnexpected(rollout, e, context);
         }
     }
 
@@ -167,7 +167,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
      * Something no check foresaw: the Rollout is reported Degraded with the error, its progress in
      * status untouched, and looked at again soon, rather than left to the framework's retries.
      */
-    private UpdateControl<Rollout> reportUnexpected(Rollout rollout, RuntimeException e) {
+    private UpdateControl<Rollout> reportUnexpected(Rollout rollout, RuntimeException e, Context<Rollout> context) {
         LOG.errorf(e, "Rollout %s/%s: reconcile failed", rollout.getMetadata().getNamespace(), rollout.getMetadata().getName());
         RolloutStatus status = rollout.getStatus() == null ? new RolloutStatus()
                 : client.getKubernetesSerialization().clone(rollout.getStatus());
@@ -176,20 +176,20 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         List<RolloutEvent> events = Objects.equals(status.message, rollout.getStatus() == null ? null : rollout.getStatus().message)
                 ? List.of() : List.of(RolloutEvent.warning("ReconcileFailed", status.message));
         try {
-            return write(rollout, status, events, Optional.of(config.retryInterval()));
+            return write(rollout, status, events, Optional.of(config.retryInterval()), context);
         } catch (RuntimeException writeFailed) {
             return UpdateControl.<Rollout>noUpdate().rescheduleAfter(config.retryInterval());
         }
     }
 
-    private UpdateControl<Rollout> reconcileOrThrow(Rollout rollout) {
+    private UpdateControl<Rollout> reconcileOrThrow(Rollout rollout, Context<Rollout> context) {
         String namespace = rollout.getMetadata().getNamespace();
         RolloutSpec spec = rollout.getSpec();
         List<Problem> specProblems = SpecCheck.problems(spec);
         if (!specProblems.isEmpty()) {
             var plan = ValidationPlanner.plan(rollout, SourceOutcome.failed(specProblems.getFirst()),
                     specProblems.subList(1, specProblems.size()), clock.instant());
-            return write(rollout, plan.status(), plan.events(), Optional.of(config.retryInterval()));
+            return write(rollout, plan.status(), plan.events(), Optional.of(config.retryInterval()), context);
         }
 
         Observed observed = observeSource(rollout);
@@ -232,12 +232,13 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             poll = config.retryInterval();
         }
         Duration finalPoll = poll;
-        return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)));
+        return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)),
+                context);
     }
 
     private UpdateControl<Rollout> write(Rollout rollout, RolloutStatus status, List<RolloutEvent> toRecord,
-            Optional<Duration> requeue) {
-        StatusWriter.Outcome written = statusWriter.write(rollout, status);
+            Optional<Duration> requeue, Context<Rollout> context) {
+        StatusWriter.Outcome written = statusWriter.write(rollout, status, context);
         if (written == StatusWriter.Outcome.CONFLICT) {
             LOG.debugf("status of %s/%s changed meanwhile; reconciling again", rollout.getMetadata().getNamespace(),
                     rollout.getMetadata().getName());

@@ -5,10 +5,13 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.net.HttpURLConnection;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Writes a Rollout's status with a full update of the status subresource carrying the
@@ -30,10 +33,22 @@ public class StatusWriter {
 
     /**
      * Writes the status of a Rollout, an AnalysisRun or any custom resource with a status
-     * subresource, unless it is unchanged.
+     * subresource, unless it is unchanged, and hands the written object to the reconciler's cache.
+     * Without that, the next reconcile (often triggered by this very write) may still be given the
+     * object from before the write, until the watch delivers it, and would act on a step already
+     * taken: weights set again, a promotion repeated.
      */
+    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next, Context<T> context) {
+        if (context == null) { // called directly, outside the framework (tests): there is no cache
+            return write(current, next, written -> { });
+        }
+        return write(current, next, written -> context.eventSourceRetriever().getControllerEventSource()
+                .handleRecentResourceUpdate(ResourceID.fromResource(written), written, current));
+    }
+
+    /** As {@link #write(CustomResource, Object, Context)}, telling {@code onWritten} what was written. */
     @SuppressWarnings("unchecked")
-    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next) {
+    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next, Consumer<T> onWritten) {
         if (Objects.equals(SERIALIZATION.asJson(current.getStatus()), SERIALIZATION.asJson(next))) {
             return Outcome.UNCHANGED;
         }
@@ -46,8 +61,9 @@ public class StatusWriter {
                 .build());
         update.setStatus(next);
         try {
-            client.resources((Class<T>) current.getClass()).inNamespace(current.getMetadata().getNamespace())
+            T written = client.resources((Class<T>) current.getClass()).inNamespace(current.getMetadata().getNamespace())
                     .resource(update).updateStatus();
+            onWritten.accept(written);
             return Outcome.WRITTEN;
         } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
