@@ -41,7 +41,14 @@ class SandboxDiscoveryMockTest {
         KubernetesClient client = API.client();
         Rollout rollout = RolloutFixtures.checkout("https://git.example.com/shop.git");
         rollout.getMetadata().setGeneration(null);
-        client.resource(rollout).create();
+        Rollout created = client.resource(rollout).create();
+        created.setStatus(new io.sluice.api.v1alpha1.RolloutStatus());
+        created.getStatus().phase = io.sluice.api.v1alpha1.RolloutPhase.Progressing;
+        created.getStatus().stableRevision = "1111111111aa";
+        created.getStatus().canaryRevision = "2222222222bb";
+        created.getStatus().canaryWeight = 20;
+        created.getStatus().currentStepIndex = 1;
+        client.resource(created).updateStatus();
         client.apps().deployments().inNamespace("shop").resource(new DeploymentBuilder().withNewMetadata()
                 .withName("checkout-stable").endMetadata().withNewSpec().withNewSelector().addToMatchLabels("app", "checkout")
                 .endSelector().withNewTemplate().withNewMetadata().addToLabels("app", "checkout").endMetadata()
@@ -89,8 +96,10 @@ class SandboxDiscoveryMockTest {
 
         Result all = kubectl("get", "rollouts", "-A");
         assertThat(all.code()).as(all.toString()).isZero();
-        assertThat(all.out().lines().toList()).hasSize(2);
-        assertThat(all.out().lines().toList().get(1)).startsWith("shop").contains("checkout");
+        assertThat(all.out().lines().toList()).as("a Table with the CRD's printer columns").hasSize(2);
+        assertThat(all.out().lines().toList().get(0)).matches("NAMESPACE\\s+NAME\\s+PHASE\\s+WEIGHT\\s+STEP\\s+STABLE\\s+CANARY\\s+AGE");
+        assertThat(all.out().lines().toList().get(1))
+                .matches("shop\\s+checkout\\s+Progressing\\s+20\\s+1\\s+1111111111aa\\s+2222222222bb\\s+\\d+[smh].*");
 
         Result shortName = kubectl("get", "sro", "-n", "shop");
         assertThat(shortName.code()).as(shortName.toString()).isZero();
@@ -117,6 +126,20 @@ class SandboxDiscoveryMockTest {
         Result sluiceOnly = kubectl("api-resources", "--api-group", "sluice.io", "-o", "name");
         assertThat(sluiceOnly.out().lines().sorted().toList()).containsExactly("analysisruns.sluice.io",
                 "analysistemplates.sluice.io", "clusteranalysistemplates.sluice.io", "rollouts.sluice.io");
+    }
+
+    @Test
+    void tableAgesAreWrittenLikeTheApiServerWritesThem() {
+        java.time.Instant now = java.time.Instant.parse("2026-11-22T12:00:00Z");
+        java.util.function.Function<java.time.Duration, String> age = d -> SandboxDiscovery.humanAge(now.minus(d).toString(), now);
+        assertThat(age.apply(java.time.Duration.ofSeconds(45))).isEqualTo("45s");
+        assertThat(age.apply(java.time.Duration.ofSeconds(310))).isEqualTo("5m10s");
+        assertThat(age.apply(java.time.Duration.ofMinutes(30))).isEqualTo("30m");
+        assertThat(age.apply(java.time.Duration.ofMinutes(200))).isEqualTo("3h20m");
+        assertThat(age.apply(java.time.Duration.ofHours(20))).isEqualTo("20h");
+        assertThat(age.apply(java.time.Duration.ofHours(76))).isEqualTo("3d4h");
+        assertThat(age.apply(java.time.Duration.ofDays(30))).isEqualTo("30d");
+        assertThat(SandboxDiscovery.humanAge("yesterday", now)).isEqualTo("<invalid>");
     }
 
     private record Result(int code, String out, String err) {

@@ -174,6 +174,18 @@ public final class SandboxApiServer implements AutoCloseable {
         @Override
         public MockResponse dispatch(RecordedRequest request) {
             SandboxDiscovery d = discovery;
+            String accept = request.getHeader("Accept");
+            if (d != null && request.method() == HttpMethod.GET && accept != null && accept.contains("as=Table")
+                    && !request.getPath().matches(".*[?&]watch=(true|1).*")) {
+                var table = d.table(request.getPath(), path -> {
+                    MockResponse stored = crud.handleGet(path);
+                    return new SandboxDiscovery.Answer(stored.code(), stored.getBody().readUtf8());
+                }, java.time.Instant.now());
+                if (table.isPresent()) {
+                    return new MockResponse().setResponseCode(table.get().code())
+                            .setHeader("Content-Type", "application/json").setBody(table.get().body());
+                }
+            }
             if (d != null && request.method() == HttpMethod.GET) {
                 var answer = d.answer(request.getPath());
                 if (answer.isPresent()) {

@@ -9,16 +9,20 @@ import io.fabric8.kubernetes.api.model.APIResourceListBuilder;
 import io.fabric8.kubernetes.api.model.APIVersionsBuilder;
 import io.fabric8.kubernetes.api.model.GroupVersionForDiscoveryBuilder;
 import io.fabric8.kubernetes.api.model.ServerAddressByClientCIDRBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceColumnDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionList;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinitionVersion;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -39,7 +43,13 @@ final class SandboxDiscovery {
 
     /** One kind the sandbox serves. */
     record Kind(String group, String version, String plural, String singular, String kind, boolean namespaced,
-            List<String> shortNames, List<String> categories, boolean statusSubresource) {
+            List<String> shortNames, List<String> categories, boolean statusSubresource,
+            List<CustomResourceColumnDefinition> printerColumns) {
+        Kind(String group, String version, String plural, String singular, String kind, boolean namespaced,
+                List<String> shortNames, List<String> categories, boolean statusSubresource) {
+            this(group, version, plural, singular, kind, namespaced, shortNames, categories, statusSubresource, List.of());
+        }
+
         String groupVersion() {
             return group.isEmpty() ? version : group + "/" + version;
         }
@@ -145,6 +155,144 @@ final class SandboxDiscovery {
         return Optional.empty();
     }
 
+    /**
+     * A {@code meta.k8s.io/v1} Table of the custom resources at {@code path}, with the columns their CRD
+     * declares (additionalPrinterColumns), as kubectl asks for ({@code Accept: ...;as=Table}); empty when
+     * {@code path} is not a list or get of a custom resource with printer columns.
+     *
+     * @param read reads a path from the store in-process, returning its status code and JSON
+     */
+    Optional<Answer> table(String path, Function<String, Answer> read, Instant now) {
+        int query = path.indexOf('?');
+        String p = query >= 0 ? path.substring(0, query) : path;
+        String[] parts = p.split("/");
+        // /apis/<group>/<version>[/namespaces/<ns>]/<plural>[/<name>]
+        if (parts.length < 5 || !parts[1].equals("apis")) {
+            return Optional.empty();
+        }
+        int at = 4;
+        if (parts[4].equals("namespaces") && parts.length >= 7) {
+            at = 6;
+        }
+        if (parts.length > at + 2) {
+            return Optional.empty(); // a subresource
+        }
+        String group = parts[2];
+        String version = parts[3];
+        String plural = parts[at];
+        Optional<Kind> kind = crdKinds().stream().filter(k -> k.group().equals(group) && k.version().equals(version)
+                && k.plural().equals(plural) && !k.printerColumns().isEmpty()).findFirst();
+        if (kind.isEmpty()) {
+            return Optional.empty();
+        }
+        Answer stored = read.apply(path);
+        if (stored.code() != 200) {
+            return Optional.of(stored);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> doc = json.unmarshal(stored.body(), Map.class);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> items = doc.containsKey("items") ? (List<Map<String, Object>>) doc.get("items")
+                : List.of(doc);
+        List<Map<String, Object>> columns = new ArrayList<>();
+        columns.add(Map.of("name", "Name", "type", "string", "format", "name", "priority", 0,
+                "description", "Name must be unique within a namespace."));
+        for (CustomResourceColumnDefinition c : kind.get().printerColumns()) {
+            Map<String, Object> column = new LinkedHashMap<>();
+            column.put("name", c.getName());
+            column.put("type", c.getType());
+            column.put("format", c.getFormat() == null ? "" : c.getFormat());
+            column.put("description", c.getDescription() == null ? "" : c.getDescription());
+            column.put("priority", c.getPriority() == null ? 0 : c.getPriority());
+            columns.add(column);
+        }
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Map<String, Object> item : items) {
+            List<Object> cells = new ArrayList<>();
+            cells.add(path(item, ".metadata.name"));
+            for (CustomResourceColumnDefinition c : kind.get().printerColumns()) {
+                Object value = path(item, c.getJsonPath());
+                cells.add("date".equals(c.getType()) && value instanceof String t ? humanAge(t, now) : value);
+            }
+            Map<String, Object> partial = new LinkedHashMap<>();
+            partial.put("kind", "PartialObjectMetadata");
+            partial.put("apiVersion", "meta.k8s.io/v1");
+            partial.put("metadata", item.get("metadata"));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("cells", cells);
+            row.put("object", partial);
+            rows.add(row);
+        }
+        Map<String, Object> table = new LinkedHashMap<>();
+        table.put("kind", "Table");
+        table.put("apiVersion", "meta.k8s.io/v1");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> listMeta = doc.containsKey("items") && doc.get("metadata") instanceof Map<?, ?> m
+                ? (Map<String, Object>) m : Map.of();
+        table.put("metadata", listMeta);
+        table.put("columnDefinitions", columns);
+        table.put("rows", rows);
+        return ok(json.asJson(table));
+    }
+
+    /** The value at a simple JSONPath ({@code .status.phase}), or null. */
+    @SuppressWarnings("unchecked")
+    static Object path(Map<String, Object> object, String jsonPath) {
+        Object current = object;
+        for (String key : jsonPath.replaceFirst("^\\.", "").split("\\.")) {
+            if (!(current instanceof Map<?, ?> map)) {
+                return null;
+            }
+            current = ((Map<String, Object>) map).get(key);
+        }
+        return current;
+    }
+
+    /** An age as the API server writes it in a Table's date cells (e.g. 45s, 5m10s, 3h, 2d4h). */
+    static String humanAge(String timestamp, Instant now) {
+        Instant then;
+        try {
+            then = Instant.parse(timestamp);
+        } catch (RuntimeException e) {
+            return "<invalid>";
+        }
+        long seconds = Duration.between(then, now).getSeconds();
+        if (seconds < -1) {
+            return "<invalid>";
+        }
+        if (seconds < 0) {
+            return "0s";
+        }
+        if (seconds < 120) {
+            return seconds + "s";
+        }
+        long minutes = seconds / 60;
+        if (minutes < 10) {
+            return seconds % 60 == 0 ? minutes + "m" : minutes + "m" + seconds % 60 + "s";
+        }
+        if (minutes < 180) {
+            return minutes + "m";
+        }
+        long hours = minutes / 60;
+        if (hours < 8) {
+            return minutes % 60 == 0 ? hours + "h" : hours + "h" + minutes % 60 + "m";
+        }
+        if (hours < 48) {
+            return hours + "h";
+        }
+        if (hours < 24 * 8) {
+            return hours % 24 == 0 ? hours / 24 + "d" : hours / 24 + "d" + hours % 24 + "h";
+        }
+        if (hours < 24 * 365 * 2) {
+            return hours / 24 + "d";
+        }
+        if (hours < 24 * 365 * 8) {
+            long days = hours / 24;
+            return days % 365 == 0 ? days / 365 + "y" : days / 365 + "y" + days % 365 + "d";
+        }
+        return hours / 24 / 365 + "y";
+    }
+
     private Optional<Answer> ok(String body) {
         return Optional.of(okAnswer(body));
     }
@@ -236,7 +384,8 @@ final class SandboxDiscovery {
                         !"Cluster".equals(spec.getScope()),
                         names.getShortNames() == null ? List.of() : names.getShortNames(),
                         names.getCategories() == null ? List.of() : names.getCategories(),
-                        v.getSubresources() != null && v.getSubresources().getStatus() != null));
+                        v.getSubresources() != null && v.getSubresources().getStatus() != null,
+                        v.getAdditionalPrinterColumns() == null ? List.of() : v.getAdditionalPrinterColumns()));
             }
         }
         return kinds;
