@@ -402,7 +402,8 @@ class KubectlSluiceMockTest {
     @Test
     void statusWatchPrintsEachNewStateAsABlockUntilTheRolloutIsHealthy() throws Exception {
         List<CanaryStep> steps = List.of(CanaryStep.weight(20), CanaryStep.weight(50), pause("1m"));
-        createRollout("checkout", steps);
+        Rollout rollout = createRollout("checkout", steps);
+        event(rollout, "CanaryStarted", "revision 2222222222bb started as canary", Instant.now().minusSeconds(10));
         writeStatus("checkout", s -> {
             s.phase = RolloutPhase.Progressing;
             s.message = "revision 2222222222bb started as canary";
@@ -424,6 +425,10 @@ class KubectlSluiceMockTest {
             s.message = "canary weight set to 20% (step 1 of 3)";
         });
         awaitOutput(out, "Traffic:   canary 20% ");
+        // Something unrelated changes while only the event's age moves on: no new block for that.
+        Thread.sleep(1100);
+        event(rollout, "Unrelated", "about another rollout", Instant.now(), "other");
+        Thread.sleep(1000);
         writeStatus("checkout", s -> {
             s.currentStepIndex = 2;
             s.canaryWeight = 50;
@@ -443,7 +448,7 @@ class KubectlSluiceMockTest {
         List<String> blocks = List.of(out.toString().split("(?m)^--- \\d\\d:\\d\\d:\\d\\d ---\n"));
         assertThat(blocks.getFirst()).as("nothing before the first block").isEmpty();
         List<String> states = blocks.subList(1, blocks.size());
-        assertThat(states).as(out.toString()).hasSize(4);
+        assertThat(states).as("one block per state, not per tick of an age: " + out).hasSize(4);
         assertThat(states.get(0)).contains("Phase:     Progressing", "Traffic:   canary 0% ", "Desired:   canary 20% (not there yet)",
                 "  [>] 1. setWeight 20%\n  [ ] 2. setWeight 50%\n  [ ] 3. pause 1m\n");
         assertThat(states.get(1)).contains("Traffic:   canary 20% [####................] stable 80%",

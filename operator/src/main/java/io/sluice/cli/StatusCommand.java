@@ -125,8 +125,12 @@ final class StatusCommand implements Callable<Integer> {
             String last = null;
             while (true) {
                 Rollout rollout = kube.rollout(name);
-                String view = StatusView.render(rollout, runs(kube, rollout), events(kube, rollout), cli.clock.instant());
-                if (!view.equals(last)) {
+                List<AnalysisRun> runs = runs(kube, rollout);
+                List<Event> events = events(kube, rollout);
+                // what changed, ignoring the ages that grow by themselves
+                String state = StatusView.render(rollout, runs, events, Instant.EPOCH);
+                if (!state.equals(last)) {
+                    String view = StatusView.render(rollout, runs, events, cli.clock.instant());
                     if (cli.terminal) {
                         out.print(CLEAR_SCREEN);
                     } else if (last != null) {
@@ -137,7 +141,7 @@ final class StatusCommand implements Callable<Integer> {
                     }
                     out.print(view);
                     out.flush();
-                    last = view;
+                    last = state;
                 }
                 var status = rollout.getStatus();
                 boolean settled = status != null && status.phase != null && FINAL.contains(status.phase)

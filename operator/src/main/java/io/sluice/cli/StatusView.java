@@ -201,8 +201,9 @@ final class StatusView {
     private static List<String> metricRow(Metric metric, MetricResult result) {
         Measurement last = result == null || result.measurements == null || result.measurements.isEmpty() ? null
                 : result.measurements.getLast();
-        String value = last == null ? Text.NONE : last.value == null || last.value.isEmpty()
-                ? "(no data)" : last.value;
+        String value = last == null ? Text.NONE
+                : last.phase == io.sluice.api.v1alpha1.AnalysisPhase.Error ? "(error)"
+                : last.value == null || last.value.isEmpty() ? "(no data)" : last.value;
         List<String> conditions = new ArrayList<>();
         if (metric.successCondition != null) {
             conditions.add("ok if " + metric.successCondition);
