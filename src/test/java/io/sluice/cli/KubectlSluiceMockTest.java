@@ -460,6 +460,22 @@ class KubectlSluiceMockTest {
     }
 
     @Test
+    void onATerminalStatusWatchRedrawsInPlace() {
+        createRollout("checkout", steps());
+        writeStatus("checkout", s -> {
+            s.phase = RolloutPhase.Healthy;
+            s.stableRevision = V1;
+        });
+        StringWriter out = new StringWriter();
+        int code = SluiceCli.execute(new String[] {"status", "checkout", "-w", "--kubeconfig", cli.kubeconfig.toString()},
+                new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), true, Clock.systemUTC());
+        assertThat(code).isZero();
+        assertThat(out.toString()).as("the screen is cleared and the view drawn from the top, with no block header")
+                .startsWith("\033[H\033[2JName:      checkout\n").doesNotContain("--- ")
+                .endsWith("Rollout " + namespace + "/checkout is Healthy.\n");
+    }
+
+    @Test
     void statusWatchGivesUpAfterTheTimeout() {
         createRollout("checkout", steps());
         writeStatus("checkout", s -> {
