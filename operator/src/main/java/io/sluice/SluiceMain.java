@@ -50,6 +50,8 @@ public class SluiceMain {
                     + "persisted. Seeded Rollout shop/%s from examples/checkout, reading Git "
                     + "repository %s at %s.", sandbox.url(), seeded.rollout().getMetadata().getName(), seeded.gitUrl(),
                     seeded.revision().substring(0, 12));
+            Path kubeconfig = sandbox.writeKubeconfig(workDir.resolve("kubeconfig"), seeded.rollout().getMetadata().getNamespace());
+            LOG.infof("kubectl and the kubectl sluice plugin work against the sandbox: export KUBECONFIG=%s", kubeconfig);
             SandboxClientProperties.pointAt(sandbox.url());
             System.setProperty("sluice.git.allow-file-urls", "true"); // the example is served from a local repository
             Quarkus.run(args);

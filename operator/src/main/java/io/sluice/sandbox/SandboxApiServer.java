@@ -8,6 +8,10 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.dsl.HttpMethod;
+import io.fabric8.mockwebserver.http.Dispatcher;
+import io.fabric8.mockwebserver.http.MockResponse;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,9 +30,10 @@ import java.util.stream.Stream;
  * RFC 7386 (see {@link JsonMergePatchCrudDispatcher}).
  * <p>
  * It keeps objects with resourceVersions (409 on a stale one) and generations, serves watches, and honours
- * the status subresource of custom resources whose CRD has been installed. It has no admission, schema
- * validation, server-side apply, strategic merge patch, garbage collection or discovery, so talk to it with
- * the Fabric8 client.
+ * the status subresource of custom resources whose CRD has been installed. It answers discovery
+ * ({@link SandboxDiscovery}: {@code /version}, {@code /api}, {@code /apis}, ...) so that kubectl works against it
+ * ({@link #writeKubeconfig}). It has no admission, schema validation, server-side apply, strategic merge patch,
+ * field selectors other than on names, or garbage collection.
  */
 public final class SandboxApiServer implements AutoCloseable {
 
@@ -53,10 +58,15 @@ public final class SandboxApiServer implements AutoCloseable {
 
     /** Starts a server on {@code port}, or on a free port if it is 0. */
     public static SandboxApiServer start(int port) {
+        DiscoveringDispatcher dispatcher = new DiscoveringDispatcher(new JsonMergePatchCrudDispatcher());
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                new JsonMergePatchCrudDispatcher(), false);
+                dispatcher, false);
         server.init(new InetSocketAddress(LOOPBACK, port).getAddress(), port);
-        return new SandboxApiServer(server);
+        SandboxApiServer sandbox = new SandboxApiServer(server);
+        dispatcher.discovery = new SandboxDiscovery(sandbox.client.getKubernetesSerialization(),
+                () -> dispatcher.crud.handleGet(SandboxDiscovery.crdListPath()).getBody().readUtf8(),
+                LOOPBACK + ":" + server.getPort());
+        return sandbox;
     }
 
     /** {@code http://127.0.0.1:<port>} */
@@ -79,6 +89,37 @@ public final class SandboxApiServer implements AutoCloseable {
                 .withMasterUrl(url())
                 .withNamespace(DEFAULT_NAMESPACE)
                 .build();
+    }
+
+    /**
+     * Writes a kubeconfig for kubectl (and {@code kubectl sluice}) whose current context, {@code sandbox},
+     * points at this server with {@code namespace} as its namespace. No credentials: the sandbox checks none.
+     */
+    public Path writeKubeconfig(Path file, String namespace) {
+        String yaml = """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                - name: sandbox
+                  cluster:
+                    server: %s
+                users:
+                - name: sandbox
+                  user: {}
+                contexts:
+                - name: sandbox
+                  context:
+                    cluster: sandbox
+                    user: sandbox
+                    namespace: %s
+                current-context: sandbox
+                """.formatted(url(), namespace);
+        try {
+            Files.writeString(file, yaml);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
     }
 
     /**
@@ -119,6 +160,46 @@ public final class SandboxApiServer implements AutoCloseable {
         closed = true;
         client.close();
         server.destroy();
+    }
+
+    /** Answers discovery requests itself and hands everything else to the CRUD dispatcher. */
+    private static final class DiscoveringDispatcher extends Dispatcher {
+        final JsonMergePatchCrudDispatcher crud;
+        volatile SandboxDiscovery discovery;
+
+        DiscoveringDispatcher(JsonMergePatchCrudDispatcher crud) {
+            this.crud = crud;
+        }
+
+        @Override
+        public MockResponse dispatch(RecordedRequest request) {
+            SandboxDiscovery d = discovery;
+            String accept = request.getHeader("Accept");
+            if (d != null && request.method() == HttpMethod.GET && accept != null && accept.contains("as=Table")
+                    && !request.getPath().matches(".*[?&]watch=(true|1).*")) {
+                var table = d.table(request.getPath(), path -> {
+                    MockResponse stored = crud.handleGet(path);
+                    return new SandboxDiscovery.Answer(stored.code(), stored.getBody().readUtf8());
+                }, java.time.Instant.now());
+                if (table.isPresent()) {
+                    return new MockResponse().setResponseCode(table.get().code())
+                            .setHeader("Content-Type", "application/json").setBody(table.get().body());
+                }
+            }
+            if (d != null && request.method() == HttpMethod.GET) {
+                var answer = d.answer(request.getPath());
+                if (answer.isPresent()) {
+                    return new MockResponse().setResponseCode(answer.get().code())
+                            .setHeader("Content-Type", "application/json").setBody(answer.get().body());
+                }
+            }
+            return crud.dispatch(request);
+        }
+
+        @Override
+        public void shutdown() {
+            crud.shutdown();
+        }
     }
 
     private CustomResourceDefinition installCrd(InputStream yaml, String source) {

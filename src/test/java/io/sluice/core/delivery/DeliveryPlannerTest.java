@@ -92,6 +92,24 @@ class DeliveryPlannerTest {
         assertThat(world.canary.replicas()).isZero();
         assertThat(world.eventReasons()).containsSubsequence("CanaryStarted", "WeightSet", "PauseStarted", "PauseEnded",
                 "WeightSet", "PauseStarted", "StepPromoted", "PromotionStarted", "TrafficToStable", "Promoted");
+        assertThat(world.status.history).as("status.history, newest first")
+                .extracting(o -> o.revision + " " + o.reason).containsExactly(V2 + " Promoted", V1 + " Deployed");
+    }
+
+    @Test
+    void theHistoryKeepsTheTenMostRecentOutcomesNewestFirst() {
+        stableAt(V1);
+        for (int i = 0; i < 12; i++) {
+            String revision = String.valueOf((char) ('a' + i)).repeat(40);
+            world.commit(revision, "c" + i);
+            world.settle();
+            world.spec.abort = RolloutFixtures.request("a" + i);
+            world.settle();
+        }
+        assertThat(world.status.history).hasSize(10);
+        assertThat(world.status.history.getFirst().revision).isEqualTo("l".repeat(40));
+        assertThat(world.status.history.getFirst().reason).isEqualTo("AbortRequested");
+        assertThat(world.status.history.getLast().revision).isEqualTo("c".repeat(40));
     }
 
     @Test
@@ -128,6 +146,8 @@ class DeliveryPlannerTest {
         assertThat(world.status.phase).isEqualTo(RolloutPhase.Aborted);
         assertThat(world.status.abortedRevision.revision).isEqualTo(V2);
         assertThat(world.status.abortedRevision.reason).isEqualTo("AbortRequested");
+        assertThat(world.status.history.getFirst().revision).isEqualTo(V2);
+        assertThat(world.status.history.getFirst().reason).isEqualTo("AbortRequested");
         assertThat(world.canary.replicas()).as("kept for inspection during the delay").isPositive();
 
         world.advance(Duration.ofSeconds(29));

@@ -13,6 +13,8 @@ public final class Defaults {
     public static final String WORKLOAD_KIND = "Deployment";
     public static final int PROGRESS_DEADLINE_SECONDS = 600;
     public static final int ABORT_SCALE_DOWN_DELAY_SECONDS = 30;
+    /** Entries kept in status.history. */
+    public static final int HISTORY_LIMIT = 10;
 
     public static final String METRIC_INTERVAL = "30s";
     public static final String METRIC_INITIAL_DELAY = "0s";

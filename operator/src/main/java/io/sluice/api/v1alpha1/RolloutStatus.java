@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonClassDescription;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Max;
+import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.Min;
 
 import java.util.ArrayList;
@@ -71,6 +72,12 @@ public class RolloutStatus {
     @JsonPropertyDescription("The last revision that was aborted or rolled back. It is not started again until a "
             + "newer commit arrives or a retry is requested.")
     public RevisionOutcome abortedRevision;
+
+    @Size(max = Defaults.HISTORY_LIMIT)
+    @JsonPropertyDescription("How the most recent revisions ended, newest first (at most 10): Deployed (the first), "
+            + "Promoted, Applied (no canary needed), an abort or rollback reason, Superseded or Withdrawn "
+            + "(kubectl sluice history).")
+    public List<RevisionOutcome> history;
 
     @JsonPropertyDescription("Ids of the last promote, abort and retry requests acted on.")
     public HandledRequests handledRequests;

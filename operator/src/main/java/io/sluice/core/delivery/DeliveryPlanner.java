@@ -221,6 +221,7 @@ public final class DeliveryPlanner {
             s.phase = RolloutPhase.Healthy;
             s.message = "revision " + shortRevision(revision) + " is stable and serves all traffic";
             events.add(RolloutEvent.normal("StableAvailable", s.message));
+            recordOutcome(revision, "Deployed", "first revision, deployed as stable");
         }
 
         // ---- starting canaries -----------------------------------------------------------------
@@ -256,9 +257,12 @@ public final class DeliveryPlanner {
                 s.phase = RolloutPhase.Healthy;
                 s.message = "revision " + shortRevision(revision) + " applied; its workload is unchanged, so no canary";
                 events.add(RolloutEvent.normal("Applied", s.message));
+                recordOutcome(revision, "Applied", "its workload is unchanged, so no canary");
                 return true;
             }
             if (inFlight) {
+                recordOutcome(s.canaryRevision, "Superseded", "replaced by " + shortRevision(revision)
+                        + " at step " + stepNumber());
                 if (s.canaryWeight != null && s.canaryWeight > 0) {
                     actions.add(new Action.SetCanaryWeight(0));
                 }
@@ -286,6 +290,7 @@ public final class DeliveryPlanner {
             s.message = "canary " + shortRevision(withdrawn) + " withdrawn: the source is back at stable "
                     + shortRevision(s.stableRevision);
             events.add(RolloutEvent.normal("CanaryWithdrawn", s.message));
+            recordOutcome(withdrawn, "Withdrawn", "the source went back to stable " + shortRevision(s.stableRevision));
         }
 
         private void startCanary(String revision, String reason, String message) {
@@ -567,6 +572,7 @@ public final class DeliveryPlanner {
             s.phase = RolloutPhase.Healthy;
             s.message = "revision " + shortRevision(revision) + " promoted; it is stable and serves all traffic";
             events.add(RolloutEvent.normal("Promoted", s.message));
+            recordOutcome(revision, "Promoted", "promoted to stable");
         }
 
         // ---- abort -------------------------------------------------------------------------------
@@ -598,6 +604,7 @@ public final class DeliveryPlanner {
             s.abortedRevision.reason = reason;
             s.abortedRevision.message = message;
             s.abortedRevision.time = now.toString();
+            recordOutcome(s.canaryRevision, reason, message);
             s.phase = RolloutPhase.Aborted;
             s.message = "canary " + shortRevision(s.canaryRevision) + " aborted: " + message + "; stable serves all traffic";
             events.add(RolloutEvent.warning(reason, s.message));
@@ -658,6 +665,26 @@ public final class DeliveryPlanner {
                 actions.add(new Action.SetCanaryWeight(0));
                 actions.add(new Action.ScaleDownCanary());
             }
+        }
+
+        /** Adds how a revision ended to status.history, newest first, keeping the most recent ones. */
+        private void recordOutcome(String revision, String reason, String message) {
+            RevisionOutcome outcome = new RevisionOutcome();
+            outcome.revision = revision;
+            outcome.reason = reason;
+            outcome.message = message;
+            outcome.time = now.toString();
+            List<RevisionOutcome> history = new ArrayList<>();
+            history.add(outcome);
+            if (s.history != null) {
+                history.addAll(s.history.subList(0, Math.min(s.history.size(), Defaults.HISTORY_LIMIT - 1)));
+            }
+            s.history = history;
+        }
+
+        /** The current step as a person counts (1-based), or "-" when none. */
+        private String stepNumber() {
+            return s.currentStepIndex == null ? "-" : Math.min(s.currentStepIndex + 1, steps.size()) + " of " + steps.size();
         }
 
         /** Waits for a Deployment, running {@code onDeadline} once progressDeadlineSeconds have passed. */

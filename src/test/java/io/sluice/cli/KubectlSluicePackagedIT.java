@@ -1,0 +1,103 @@
+package io.sluice.cli;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.api.v1alpha1.RolloutStatus;
+import io.sluice.core.RolloutFixtures;
+import io.sluice.testing.kube.MockKubeApi;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * bin/kubectl-sluice as installed: the script finds a JDK and runs the CLI from the packaged app
+ * (target/quarkus-app) without starting Quarkus, and kubectl finds it as a plugin on PATH.
+ */
+class KubectlSluicePackagedIT {
+    @RegisterExtension
+    static final MockKubeApi API = MockKubeApi.start();
+
+    @TempDir
+    static Path dir;
+    private static Path kubeconfig;
+    private static final Path PROJECT = Path.of(System.getProperty("sluice.project.dir", System.getProperty("user.dir")));
+
+    @BeforeAll
+    static void seed() {
+        KubernetesClient client = API.client();
+        Rollout rollout = RolloutFixtures.checkout("https://git.example.com/shop.git");
+        rollout.getMetadata().setGeneration(null);
+        Rollout created = client.resource(rollout).create();
+        created.setStatus(new RolloutStatus());
+        created.getStatus().phase = RolloutPhase.Healthy;
+        created.getStatus().stableRevision = "1111111111aa1111";
+        created.getStatus().canaryWeight = 0;
+        client.resource(created).updateStatus();
+        kubeconfig = API.server().writeKubeconfig(dir.resolve("kubeconfig"), "shop");
+    }
+
+    @Test
+    void theScriptRunsThePluginFromThePackagedApp() throws Exception {
+        Result list = run(List.of(PROJECT.resolve("bin/kubectl-sluice").toString(), "list", "-A"));
+        assertThat(list.code()).as(list.toString()).isZero();
+        assertThat(list.out()).containsPattern("shop\\s+checkout\\s+Healthy\\s+0%\\s+-\\s+1111111111aa");
+        assertThat(list.err()).as("nothing but the output: no Quarkus banner, no JVM or library warnings").isEmpty();
+
+        Result missing = run(List.of(PROJECT.resolve("bin/kubectl-sluice").toString(), "status", "nope"));
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).isEqualTo("Error: rollout \"nope\" not found in namespace \"shop\"\n");
+
+        Result version = run(List.of(PROJECT.resolve("bin/kubectl-sluice").toString(), "--version"));
+        assertThat(version.out()).startsWith("kubectl-sluice 0.1.0");
+    }
+
+    @Test
+    void kubectlFindsThePluginOnThePath() throws Exception {
+        String kubectl = onPath("kubectl");
+        assumeTrue(kubectl != null, "kubectl is not installed");
+        Result status = run(List.of(kubectl, "sluice", "status", "checkout"));
+        assertThat(status.code()).as(status.toString()).isZero();
+        assertThat(status.out()).contains("Phase:     Healthy", "Stable:    1111111111aa");
+    }
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private static Result run(List<String> command) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(command))
+                .redirectOutput(dir.resolve("out").toFile()).redirectError(dir.resolve("err").toFile());
+        builder.environment().put("KUBECONFIG", kubeconfig.toString());
+        builder.environment().put("HOME", dir.toString());
+        builder.environment().put("PATH", PROJECT.resolve("bin") + File.pathSeparator + System.getenv("PATH"));
+        Process process = builder.start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(command + " did not finish within 120s");
+        }
+        return new Result(process.exitValue(), Files.readString(dir.resolve("out"), StandardCharsets.UTF_8),
+                Files.readString(dir.resolve("err"), StandardCharsets.UTF_8));
+    }
+
+    private static String onPath(String name) {
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            Path candidate = Path.of(entry, name);
+            if (Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+}
