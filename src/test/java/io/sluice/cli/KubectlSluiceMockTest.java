@@ -57,6 +57,9 @@ import static org.awaitility.Awaitility.await;
  * shows the real operator acting on what the plugin requests.
  */
 class KubectlSluiceMockTest {
+    /** Not the common pool: with one worker on a 2-core machine a blocked task would starve the client's own futures. */
+    private static final java.util.concurrent.ExecutorService BACKGROUND =
+            java.util.concurrent.Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory());
     @RegisterExtension
     static final MockKubeApi API = MockKubeApi.start();
     private static final AtomicInteger NAMESPACES = new AtomicInteger();
@@ -355,7 +358,7 @@ class KubectlSluiceMockTest {
                 writeStatus("checkout", s -> s.message = "status write " + n);
                 writes.incrementAndGet();
             }
-        });
+        }, BACKGROUND);
         List<Cli.Result> results = new ArrayList<>();
         for (String command : List.of("pause", "resume", "pause")) {
             results.add(cli.run(command, "checkout"));
@@ -416,7 +419,7 @@ class KubectlSluiceMockTest {
         StringWriter err = new StringWriter();
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> SluiceCli.execute(
                 new String[] {"status", "checkout", "--watch", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
-                new PrintWriter(out, true), new PrintWriter(err, true), false, Clock.systemUTC()));
+                new PrintWriter(out, true), new PrintWriter(err, true), false, Clock.systemUTC()), BACKGROUND);
         awaitOutput(out, "Traffic:   canary 0% ");
 
         writeStatus("checkout", s -> {

@@ -40,6 +40,9 @@ import static org.awaitility.Awaitility.await;
 @QuarkusTest
 @QuarkusTestResource(OperatorOnMockApi.class)
 class KubectlSluiceOperatorMockTest {
+    /** Not the common pool: with one worker on a 2-core machine a blocked task would starve the client's own futures. */
+    private static final java.util.concurrent.ExecutorService BACKGROUND =
+            java.util.concurrent.Executors.newCachedThreadPool(Thread.ofPlatform().daemon().factory());
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @Inject
@@ -99,7 +102,7 @@ class KubectlSluiceOperatorMockTest {
         StringWriter watched = new StringWriter();
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> SluiceCli.execute(
                 new String[] {"status", "checkout", "--watch", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
-                new PrintWriter(watched, true), new PrintWriter(new StringWriter(), true), false, Clock.systemUTC()));
+                new PrintWriter(watched, true), new PrintWriter(new StringWriter(), true), false, Clock.systemUTC()), BACKGROUND);
         await().atMost(WAIT).until(() -> watched.toString().contains("[>] 2. pause until promoted"));
         Cli.Result promote = cli.run("promote", "checkout");
         assertThat(promote.code()).as(promote.toString()).isZero();
