@@ -148,6 +148,14 @@ public final class HAProxyFixture implements LocalService {
         }
     }
 
+    /** The PID of the running HAProxy process. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("HAProxy was not started");
+        }
+        return process.pid();
+    }
+
     /** The last lines of HAProxy's log (alerts, and one line per request), for failure messages. */
     public String logTail() {
         return process == null ? "(HAProxy was not started)" : process.logTail();

@@ -117,6 +117,14 @@ public final class PrometheusFixture implements LocalService {
         });
     }
 
+    /** The PID of the running Prometheus process. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("Prometheus was not started");
+        }
+        return process.pid();
+    }
+
     /** The last lines of Prometheus' own log, for failure messages. */
     public String logTail() {
         return process == null ? "(Prometheus was not started)" : process.logTail();
