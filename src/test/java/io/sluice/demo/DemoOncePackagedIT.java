@@ -37,6 +37,7 @@ class DemoOncePackagedIT {
         if (!exited) {
             demo.process.destroyForcibly();
         }
+        demo.awaitOutputEnd();
 
         assertThat(exited).as("the demo finished within 4 minutes:\n%s", demo.output()).isTrue();
         assertThat(demo.process.exitValue()).as(demo.output()).isZero();
@@ -66,8 +67,11 @@ class DemoOncePackagedIT {
 
             assertThat(demo.process.waitFor(60, TimeUnit.SECONDS)).as("exited after SIGTERM:\n%s", demo.output()).isTrue();
         } finally {
-            demo.process.destroyForcibly();
+            if (demo.process.isAlive()) {
+                demo.process.destroyForcibly(); // this also closes its output
+            }
         }
+        demo.awaitOutputEnd();
         assertThat(demo.output()).contains("stopping (SIGTERM)").doesNotContain("RESULT");
         assertThat(demo.process.exitValue()).isEqualTo(143);
         demo.assertNothingLeftBehind();
@@ -78,6 +82,7 @@ class DemoOncePackagedIT {
         final Process process;
         final List<String> lines = new CopyOnWriteArrayList<>();
         final Map<ProcessHandle, String> descendants = new ConcurrentHashMap<>();
+        private Thread outputReader;
 
         private RunningDemo(Process process) {
             this.process = process;
@@ -94,7 +99,7 @@ class DemoOncePackagedIT {
             builder.environment().remove("KUBECONFIG");
             builder.environment().remove("KUBERNETES_SERVICE_HOST");
             RunningDemo demo = new RunningDemo(builder.start());
-            Thread.ofPlatform().daemon().name("demo-output").start(demo::readOutput);
+            demo.outputReader = Thread.ofPlatform().daemon().name("demo-output").start(demo::readOutput);
             Thread.ofPlatform().daemon().name("demo-children").start(demo::watchDescendants);
             return demo;
         }
@@ -127,6 +132,11 @@ class DemoOncePackagedIT {
             // the command is read now: once a process has exited, nothing is known about it
             process.descendants().forEach(child -> descendants.putIfAbsent(child,
                     child.info().command().orElse("pid " + child.pid())));
+        }
+
+        /** Waits until everything the process wrote has been read. */
+        void awaitOutputEnd() throws InterruptedException {
+            outputReader.join(Duration.ofSeconds(10));
         }
 
         String output() {

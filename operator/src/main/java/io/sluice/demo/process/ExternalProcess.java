@@ -110,7 +110,13 @@ public final class ExternalProcess implements AutoCloseable {
         // Surefire, Ctrl-C or a signal can end the JVM without close(): never leave the program running.
         Process started = process;
         killOnJvmExit = new Thread(started::destroyForcibly, "kill-" + name + "-" + started.pid());
-        Runtime.getRuntime().addShutdownHook(killOnJvmExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(killOnJvmExit);
+        } catch (IllegalStateException jvmExiting) {
+            // started while the JVM shuts down (a signal during the demo's startup): nothing would stop it later
+            started.destroyForcibly();
+            throw jvmExiting;
+        }
     }
 
     public boolean isAlive() {
