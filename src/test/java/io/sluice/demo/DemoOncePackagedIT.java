@@ -2,9 +2,7 @@ package io.sluice.demo;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,10 +11,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -68,7 +66,7 @@ class DemoOncePackagedIT {
             assertThat(demo.process.waitFor(60, TimeUnit.SECONDS)).as("exited after SIGTERM:\n%s", demo.output()).isTrue();
         } finally {
             if (demo.process.isAlive()) {
-                demo.process.destroyForcibly(); // this also closes its output
+                demo.process.destroyForcibly();
             }
         }
         demo.awaitOutputEnd();
@@ -80,12 +78,13 @@ class DemoOncePackagedIT {
     /** The packaged operator in demo mode, its output collected and its child processes recorded. */
     private static final class RunningDemo {
         final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
+        final Path outputFile;
+        private volatile String finalOutput;
         final Map<ProcessHandle, String> descendants = new ConcurrentHashMap<>();
-        private Thread outputReader;
 
-        private RunningDemo(Process process) {
+        private RunningDemo(Process process, Path outputFile) {
             this.process = process;
+            this.outputFile = outputFile;
         }
 
         static RunningDemo start(String... args) throws IOException {
@@ -94,27 +93,16 @@ class DemoOncePackagedIT {
             List<String> command = new ArrayList<>(List.of(java, "-Dsluice.project.dir=" + PROJECT_DIR,
                     "-jar", PROJECT_DIR.resolve("target/quarkus-app/quarkus-run.jar").toString()));
             command.addAll(List.of(args));
-            ProcessBuilder builder = new ProcessBuilder(command).directory(PROJECT_DIR.toFile()).redirectErrorStream(true);
+            // to a file, not a pipe: a pipe read while the process exits can lose its last lines
+            Path outputFile = Files.createTempFile("sluice-demo-it-", ".log");
+            ProcessBuilder builder = new ProcessBuilder(command).directory(PROJECT_DIR.toFile()).redirectErrorStream(true)
+                    .redirectOutput(outputFile.toFile());
             // the demo must not find a cluster to talk to
             builder.environment().remove("KUBECONFIG");
             builder.environment().remove("KUBERNETES_SERVICE_HOST");
-            RunningDemo demo = new RunningDemo(builder.start());
-            demo.outputReader = Thread.ofPlatform().daemon().name("demo-output").start(demo::readOutput);
+            RunningDemo demo = new RunningDemo(builder.start(), outputFile);
             Thread.ofPlatform().daemon().name("demo-children").start(demo::watchDescendants);
             return demo;
-        }
-
-        private void readOutput() {
-            try (BufferedReader reader = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = reader.readLine()) != null) {
-                    lines.add(line);
-                    System.out.println("demo| " + line);
-                }
-            } catch (IOException e) {
-                lines.add("(output ended: " + e + ")");
-            }
         }
 
         private void watchDescendants() {
@@ -134,13 +122,19 @@ class DemoOncePackagedIT {
                     child.info().command().orElse("pid " + child.pid())));
         }
 
-        /** Waits until everything the process wrote has been read. */
-        void awaitOutputEnd() throws InterruptedException {
-            outputReader.join(Duration.ofSeconds(10));
+        /** Shows what the demo printed, for whoever reads the test's log, and removes the file. */
+        void awaitOutputEnd() throws IOException {
+            finalOutput = output();
+            System.out.println(finalOutput.lines().map(line -> "demo| " + line).collect(Collectors.joining("\n")));
+            Files.deleteIfExists(outputFile);
         }
 
         String output() {
-            return String.join("\n", lines);
+            try {
+                return finalOutput != null ? finalOutput : Files.readString(outputFile, StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "(cannot read " + outputFile + ": " + e + ")";
+            }
         }
 
 

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 import static io.sluice.demo.RolloutNarrator.shortRevision;
 
@@ -68,13 +69,17 @@ final class DemoReleases {
     private final String rolloutName;
     private final Path workTree;
     private final DemoOutput output;
+    private final BooleanSupplier stopping;
 
-    DemoReleases(KubernetesClient client, String namespace, String rolloutName, Path workTree, DemoOutput output) {
+    /** @param stopping true once the demo is stopping: no further release is started */
+    DemoReleases(KubernetesClient client, String namespace, String rolloutName, Path workTree, DemoOutput output,
+            BooleanSupplier stopping) {
         this.client = client;
         this.namespace = namespace;
         this.rolloutName = rolloutName;
         this.workTree = workTree;
         this.output = output;
+        this.stopping = stopping;
     }
 
     /**
@@ -88,6 +93,9 @@ final class DemoReleases {
         List<Result> results = new ArrayList<>();
         for (int i = 0; i < RELEASES.size(); i++) {
             Thread.sleep(BETWEEN_RELEASES);
+            if (stopping.getAsBoolean()) {
+                throw new InterruptedException("the demo is stopping");
+            }
             results.add(release(i + 1, RELEASES.get(i)));
         }
         return results;
@@ -148,6 +156,9 @@ final class DemoReleases {
         long deadline = System.nanoTime() + timeout.toNanos();
         RolloutStatus status = null;
         while (System.nanoTime() - deadline < 0) {
+            if (stopping.getAsBoolean()) {
+                throw new InterruptedException("the demo is stopping");
+            }
             Rollout rollout = client.resources(Rollout.class).inNamespace(namespace).withName(rolloutName).get();
             status = rollout == null ? null : rollout.getStatus();
             if (status != null && done.test(status)) {

@@ -59,6 +59,8 @@ public final class SandboxDemo {
     private final DemoOutput output = new DemoOutput(System.out, Clock.systemDefaultZone());
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once the demo is on its way out: what fails from then on is the shutdown, not a release. */
+    private final AtomicBoolean stopping = new AtomicBoolean();
     private Path workDir;
 
     private SandboxDemo(Path projectDir, boolean once) {
@@ -160,7 +162,7 @@ public final class SandboxDemo {
             exitCode.set(code);
             failure.set(cause);
         }, quarkusArgs);
-        releases.interrupt();
+        stopping.set(true); // the releases thread is a daemon: it ends with the JVM, never cut off mid-push
         if (failure.get() != null) {
             output.line("demo FAILED: the operator did not start: %s", rootMessage(failure.get()));
             return exitCode.get() == 0 ? 1 : exitCode.get();
@@ -172,7 +174,7 @@ public final class SandboxDemo {
     /** Runs both releases; the exit code {@code --once} ends with. */
     private int runReleases(SandboxSeed.Seeded seeded, long start) {
         try {
-            var results = new DemoReleases(firstClient(), NAMESPACE, ROLLOUT, seeded.workTree(), output)
+            var results = new DemoReleases(firstClient(), NAMESPACE, ROLLOUT, seeded.workTree(), output, stopping::get)
                     .run(seeded.revision());
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
             var unexpected = results.stream().filter(r -> !r.asExpected()).toList();
@@ -191,7 +193,9 @@ public final class SandboxDemo {
         } catch (InterruptedException e) {
             return 130;
         } catch (RuntimeException e) {
-            output.line("demo FAILED: %s", e.getMessage());
+            if (!stopping.get()) {
+                output.line("demo FAILED: %s", e.getMessage());
+            }
             return 1;
         }
     }
@@ -210,11 +214,13 @@ public final class SandboxDemo {
      * order. A second signal exits at once; the shutdown hook still stops what was started.
      */
     private void stopOnSignals() {
+        // one handler for both; the JVM's default would run the shutdown hooks concurrently with Quarkus' own
         AtomicBoolean signalled = new AtomicBoolean();
         for (String name : List.of("INT", "TERM")) {
             int code = 128 + ("INT".equals(name) ? 2 : 15);
             Signal.handle(new Signal(name), signal -> {
                 var application = ApplicationLifecycleManager.getCurrentApplication();
+                stopping.set(true);
                 if (signalled.compareAndSet(false, true) && application != null && application.isStarted()) {
                     output.line("stopping (SIG%s)", name);
                     quietOperatorShutdown();
