@@ -26,6 +26,8 @@ import java.util.stream.Collectors;
  */
 final class RolloutNarrator implements AutoCloseable {
     private static final long POLL_MILLIS = 200;
+    /** Long enough for a few looks: what happened by now has been told after this. */
+    static final java.time.Duration CATCH_UP = java.time.Duration.ofMillis(POLL_MILLIS * 5);
 
     private final KubernetesClient client;
     private final String namespace;

@@ -1,5 +1,6 @@
 package io.sluice.demo;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.quarkus.runtime.ApplicationLifecycleManager;
 import io.quarkus.runtime.Quarkus;
 import io.sluice.demo.dataplane.HAProxyFixture;
@@ -62,6 +63,7 @@ public final class SandboxDemo {
     /** Set once the demo is on its way out: what fails from then on is the shutdown, not a release. */
     private final AtomicBoolean stopping = new AtomicBoolean();
     private Path workDir;
+    private KubernetesClient api;
 
     private SandboxDemo(Path projectDir, boolean once) {
         this.projectDir = projectDir;
@@ -105,6 +107,7 @@ public final class SandboxDemo {
                     + "no Kubernetes cluster is used. Temporary files: %s", workDir);
 
             SandboxApiServer sandbox = keep(SandboxApiServer.start());
+            api = sandbox.client();
             sandbox.installCrds(projectDir.resolve("crds"));
             Path kubeconfig = writeKubeconfig(sandbox.url());
             output.line("sandbox  API server %s (in memory; no pods run). For kubectl: export KUBECONFIG=%s",
@@ -145,11 +148,14 @@ public final class SandboxDemo {
             return 1;
         }
 
-        AtomicInteger releasesExitCode = new AtomicInteger(-1);
-        Thread releases = Thread.ofPlatform().name("demo-releases").daemon().start(() -> {
+        Thread.ofPlatform().name("demo-releases").daemon().start(() -> {
             int code = runReleases(seeded, start);
-            releasesExitCode.set(code);
             if (once) {
+                try {
+                    Thread.sleep(RolloutNarrator.CATCH_UP); // the narration's last look: the final measurements and weight
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
                 quietOperatorShutdown();
                 Quarkus.asyncExit(code);
             }
@@ -174,7 +180,7 @@ public final class SandboxDemo {
     /** Runs both releases; the exit code {@code --once} ends with. */
     private int runReleases(SandboxSeed.Seeded seeded, long start) {
         try {
-            var results = new DemoReleases(firstClient(), NAMESPACE, ROLLOUT, seeded.workTree(), output, stopping::get)
+            var results = new DemoReleases(api, NAMESPACE, ROLLOUT, seeded.workTree(), output, stopping::get)
                     .run(seeded.revision());
             long seconds = Duration.ofNanos(System.nanoTime() - start).toSeconds();
             var unexpected = results.stream().filter(r -> !r.asExpected()).toList();
@@ -198,15 +204,6 @@ public final class SandboxDemo {
             }
             return 1;
         }
-    }
-
-    private io.fabric8.kubernetes.client.KubernetesClient firstClient() {
-        for (AutoCloseable resource : started) {
-            if (resource instanceof SandboxApiServer sandbox) {
-                return sandbox.client();
-            }
-        }
-        throw new IllegalStateException("the sandbox API is not running");
     }
 
     /**
