@@ -8,15 +8,16 @@ import io.sluice.api.v1alpha1.Pause;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.RolloutFixtures;
-import io.sluice.testing.dataplane.HAProxyFixture;
-import io.sluice.testing.dataplane.LoadGenerator;
-import io.sluice.testing.dataplane.TestBackend;
-import io.sluice.testing.dataplane.VirtualServiceBridge;
+import io.sluice.demo.dataplane.HAProxyFixture;
+import io.sluice.demo.dataplane.LoadGenerator;
+import io.sluice.demo.dataplane.TestBackend;
+import io.sluice.demo.dataplane.VirtualServiceBridge;
 import io.sluice.testing.git.GitRepoFixture;
 import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.kube.OperatorOnMockApi;
-import io.sluice.testing.prometheus.PrometheusFixture;
-import io.sluice.testing.prometheus.ScrapeJob;
+import io.sluice.demo.prometheus.PrometheusFixture;
+import io.sluice.demo.prometheus.ScrapeJob;
+import io.sluice.testing.ClassScopedServices;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-import static io.sluice.testing.dataplane.HAProxyFixture.CANARY;
-import static io.sluice.testing.dataplane.HAProxyFixture.STABLE;
+import static io.sluice.demo.dataplane.HAProxyFixture.CANARY;
+import static io.sluice.demo.dataplane.HAProxyFixture.STABLE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
@@ -44,19 +45,15 @@ class CanaryTrafficEndToEndIT {
     private static final String NAMESPACE = "e2e";
     private static final int RPS = 100;
 
-    @RegisterExtension
-    @Order(1)
     static final TestBackend stableBackend = new TestBackend(STABLE);
-    @RegisterExtension
-    @Order(2)
     static final TestBackend canaryBackend = new TestBackend(CANARY);
-    @RegisterExtension
-    @Order(3)
     static final HAProxyFixture haproxy = new HAProxyFixture(stableBackend.hostPort(), canaryBackend.hostPort());
-    @RegisterExtension
-    @Order(4)
     static final PrometheusFixture prometheus =
             new PrometheusFixture(List.of(ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget())));
+
+    @RegisterExtension
+    @Order(1)
+    static final ClassScopedServices services = ClassScopedServices.of(stableBackend, canaryBackend, haproxy, prometheus);
 
     @Inject
     KubernetesClient client;

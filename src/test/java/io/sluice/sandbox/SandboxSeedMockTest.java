@@ -42,5 +42,8 @@ class SandboxSeedMockTest {
                 .read(new GitRequest(seeded.gitUrl(), "main", "apps/checkout", Optional.empty()));
         assertThat(snapshot.revision()).isEqualTo(seeded.revision());
         assertThat(snapshot.files()).containsOnlyKeys("deployment.yaml", "service.yaml", "virtualservice.yaml");
+        // a work tree on branch main, cloned from the repository, for later releases
+        assertThat(seeded.workTree().resolve("apps/checkout/deployment.yaml")).exists();
+        assertThat(seeded.workTree().resolve(".git/HEAD")).content().contains("refs/heads/main");
     }
 }

@@ -14,11 +14,12 @@ import io.sluice.api.v1alpha1.Metric;
 import io.sluice.api.v1alpha1.MetricProvider;
 import io.sluice.api.v1alpha1.MetricResult;
 import io.sluice.api.v1alpha1.PrometheusMetric;
-import io.sluice.testing.dataplane.LoadGenerator;
-import io.sluice.testing.dataplane.TestBackend;
-import io.sluice.testing.prometheus.PrometheusFixture;
-import io.sluice.testing.prometheus.QueryResult;
-import io.sluice.testing.prometheus.ScrapeJob;
+import io.sluice.demo.dataplane.LoadGenerator;
+import io.sluice.demo.dataplane.TestBackend;
+import io.sluice.demo.prometheus.PrometheusFixture;
+import io.sluice.demo.prometheus.QueryResult;
+import io.sluice.demo.prometheus.ScrapeJob;
+import io.sluice.testing.ClassScopedServices;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -46,23 +47,19 @@ import static org.awaitility.Awaitility.await;
  */
 class PrometheusAnalysisIT {
 
-    @RegisterExtension
-    @Order(1)
     static final TestBackend healthy = new TestBackend("healthy");
 
-    @RegisterExtension
-    @Order(2)
     static final TestBackend failing = new TestBackend("failing");
 
     /** A canary that served one request long ago and nothing since: its error ratio is 0/0. */
-    @RegisterExtension
-    @Order(3)
     static final TestBackend idle = new TestBackend("idle");
 
-    @RegisterExtension
-    @Order(4)
     static final PrometheusFixture prometheus = new PrometheusFixture(List.of(
             ScrapeJob.of("backends", "/metrics", healthy.hostPort(), failing.hostPort(), idle.hostPort())));
+
+    @RegisterExtension
+    @Order(1)
+    static final ClassScopedServices services = ClassScopedServices.of(healthy, failing, idle, prometheus);
 
     /**
      * The 5xx ratio of one backend. Without any 5xx yet, Prometheus has no 5xx series and a plain

@@ -1,8 +1,10 @@
 package io.sluice.testing.dataplane;
 
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
-import io.sluice.testing.prometheus.PrometheusFixture;
-import io.sluice.testing.prometheus.ScrapeJob;
+import io.sluice.demo.dataplane.HAProxyFixture;
+import io.sluice.demo.dataplane.TestBackend;
+import io.sluice.demo.prometheus.PrometheusFixture;
+import io.sluice.demo.prometheus.ScrapeJob;
 
 import java.util.List;
 import java.util.Map;

@@ -1,17 +1,15 @@
-package io.sluice.testing.dataplane;
-
-import static org.awaitility.Awaitility.await;
+package io.sluice.demo.dataplane;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sluice.demo.process.Poll;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * Plays Istio's part for the HAProxy data plane: watches one VirtualService in the (mock) API and,
@@ -103,9 +101,9 @@ public final class VirtualServiceBridge implements AutoCloseable {
     /** Waits until HAProxy routes this share to the canary because of the VirtualService. */
     public void awaitCanaryPercent(int canaryPercent, Duration timeout) {
         try {
-            await("HAProxy at canary " + canaryPercent + "%").atMost(timeout).pollInterval(Duration.ofMillis(50))
-                    .until(() -> !applied.isEmpty() && applied.getLast().canaryPercent() == canaryPercent);
-        } catch (ConditionTimeoutException e) {
+            Poll.until("HAProxy at canary " + canaryPercent + "%", timeout, Duration.ofMillis(50),
+                    () -> !applied.isEmpty() && applied.getLast().canaryPercent() == canaryPercent);
+        } catch (Poll.TimedOut e) {
             throw new IllegalStateException("the bridge did not apply canary " + canaryPercent + "% within " + timeout
                     + "; applied " + applied + ", problems " + problems, e);
         }

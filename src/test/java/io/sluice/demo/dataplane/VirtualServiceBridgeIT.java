@@ -1,22 +1,23 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
-import static io.sluice.testing.dataplane.HAProxyFixture.CANARY;
-import static io.sluice.testing.dataplane.HAProxyFixture.STABLE;
+import static io.sluice.demo.dataplane.HAProxyFixture.CANARY;
+import static io.sluice.demo.dataplane.HAProxyFixture.STABLE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.sluice.testing.dataplane.LoadGenerator.LoadStats;
-import io.sluice.testing.dataplane.VirtualServiceBridge.Split;
-import io.sluice.testing.dataplane.VirtualServiceBridge.Versions;
+import io.sluice.demo.dataplane.LoadGenerator.LoadStats;
+import io.sluice.demo.dataplane.VirtualServiceBridge.Split;
+import io.sluice.demo.dataplane.VirtualServiceBridge.Versions;
 import io.sluice.testing.kube.MockKubeApi;
-import io.sluice.testing.prometheus.PrometheusFixture;
-import io.sluice.testing.prometheus.QueryResult;
-import io.sluice.testing.prometheus.ScrapeJob;
+import io.sluice.demo.prometheus.PrometheusFixture;
+import io.sluice.demo.prometheus.QueryResult;
+import io.sluice.demo.prometheus.ScrapeJob;
 import io.sluice.traffic.RoutingTarget;
 import io.sluice.traffic.istio.IstioFixtures;
 import io.sluice.traffic.istio.IstioTrafficRouter;
+import io.sluice.testing.ClassScopedServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -42,22 +43,18 @@ class VirtualServiceBridgeIT {
     @Order(1)
     static final MockKubeApi api = MockKubeApi.start();
 
-    @RegisterExtension
-    @Order(2)
     static final TestBackend stable = new TestBackend(STABLE);
 
-    @RegisterExtension
-    @Order(3)
     static final TestBackend canary = new TestBackend(CANARY);
 
-    @RegisterExtension
-    @Order(4)
     static final HAProxyFixture haproxy = new HAProxyFixture(stable.hostPort(), canary.hostPort());
 
-    @RegisterExtension
-    @Order(5)
     static final PrometheusFixture prometheus =
             new PrometheusFixture(List.of(ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget())));
+
+    @RegisterExtension
+    @Order(2)
+    static final ClassScopedServices services = ClassScopedServices.of(stable, canary, haproxy, prometheus);
 
     private static final int REQUESTS_PER_SECOND = 100;
     private static final Duration BRIDGE_DELAY = Duration.ofSeconds(10);

@@ -1,8 +1,8 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
-import static org.awaitility.Awaitility.await;
-
-import io.sluice.testing.process.ExternalProcess;
+import io.sluice.demo.process.ExternalProcess;
+import io.sluice.demo.process.LocalService;
+import io.sluice.demo.process.Poll;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,10 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real HAProxy splitting traffic between a stable and a canary server, the way Sluice's HAProxy
@@ -28,9 +24,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>It starts with all traffic on stable (configured weights 100 and 0). Ports are reserved on
  * construction, so {@link #metricsTarget()} can be given to a Prometheus fixture before
- * {@link #start()}. As an extension on a static field it starts before all tests and stops after.
+ * {@link #start()}.
  */
-public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class HAProxyFixture implements LocalService {
 
     public static final String BACKEND = "app";
     public static final String STABLE = "stable";
@@ -58,6 +54,7 @@ public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback
      * @throws IllegalStateException when haproxy is not installed, exits, or does not answer in time
      *     (with the tail of its log)
      */
+    @Override
     public HAProxyFixture start() {
         if (process != null) {
             throw new IllegalStateException("HAProxy fixture already started");
@@ -151,6 +148,14 @@ public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback
         }
     }
 
+    /** The PID of the running HAProxy process. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("HAProxy was not started");
+        }
+        return process.pid();
+    }
+
     /** The last lines of HAProxy's log (alerts, and one line per request), for failure messages. */
     public String logTail() {
         return process == null ? "(HAProxy was not started)" : process.logTail();
@@ -162,16 +167,6 @@ public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback
         if (process != null) {
             process.close();
         }
-    }
-
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        start();
-    }
-
-    @Override
-    public void afterAll(ExtensionContext context) {
-        close();
     }
 
     private String config() {
@@ -209,11 +204,9 @@ public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback
 
     private void awaitAnswering() {
         try {
-            await("HAProxy answering")
-                    .atMost(STARTUP_TIMEOUT)
-                    .pollInterval(Duration.ofMillis(100))
-                    .ignoreExceptionsMatching(e -> e instanceof IOException || e instanceof UncheckedIOException)
-                    .until(() -> {
+            Poll.until("HAProxy answering", STARTUP_TIMEOUT, Duration.ofMillis(100),
+                    e -> e instanceof IOException || e instanceof UncheckedIOException,
+                    () -> {
                         if (!process.isAlive()) {
                             throw new IllegalStateException("HAProxy exited during startup\n" + process.logTail());
                         }
@@ -221,7 +214,7 @@ public final class HAProxyFixture implements BeforeAllCallback, AfterAllCallback
                         acceptsConnections(metricsPort);
                         return !runtimeApi("show version").isBlank();
                     });
-        } catch (ConditionTimeoutException e) {
+        } catch (Poll.TimedOut e) {
             throw new IllegalStateException("HAProxy did not answer on ports " + trafficPort + ", " + metricsPort
                     + " and " + runtimeApiPort + " within " + STARTUP_TIMEOUT + "\n" + process.logTail(), e);
         }

@@ -1,4 +1,4 @@
-package io.sluice.testing.process;
+package io.sluice.demo.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.sluice.testing.prometheus;
+package io.sluice.demo.prometheus;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,14 +1,15 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
-import static io.sluice.testing.dataplane.HAProxyFixture.CANARY;
-import static io.sluice.testing.dataplane.HAProxyFixture.STABLE;
+import static io.sluice.demo.dataplane.HAProxyFixture.CANARY;
+import static io.sluice.demo.dataplane.HAProxyFixture.STABLE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.sluice.testing.dataplane.LoadGenerator.LoadStats;
-import io.sluice.testing.prometheus.PrometheusFixture;
-import io.sluice.testing.prometheus.QueryResult;
-import io.sluice.testing.prometheus.ScrapeJob;
+import io.sluice.demo.dataplane.LoadGenerator.LoadStats;
+import io.sluice.demo.prometheus.PrometheusFixture;
+import io.sluice.demo.prometheus.QueryResult;
+import io.sluice.demo.prometheus.ScrapeJob;
+import io.sluice.testing.ClassScopedServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,23 +21,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** What an SLO check would read from Prometheus when the canary misbehaves behind HAProxy. */
 class CanarySignalsIT {
 
-    @RegisterExtension
-    @Order(1)
     static final TestBackend stable = new TestBackend(STABLE);
 
-    @RegisterExtension
-    @Order(2)
     static final TestBackend canary = new TestBackend(CANARY);
 
-    @RegisterExtension
-    @Order(3)
     static final HAProxyFixture haproxy = new HAProxyFixture(stable.hostPort(), canary.hostPort());
 
-    @RegisterExtension
-    @Order(4)
     static final PrometheusFixture prometheus = new PrometheusFixture(List.of(
             ScrapeJob.of("haproxy", "/metrics", haproxy.metricsTarget()),
             ScrapeJob.of("backends", "/metrics", stable.hostPort(), canary.hostPort())));
+
+    @RegisterExtension
+    @Order(1)
+    static final ClassScopedServices services = ClassScopedServices.of(stable, canary, haproxy, prometheus);
 
     private static final int REQUESTS_PER_SECOND = 100;
     // A little longer than the 10 s query windows, so they hold only the current test's traffic.

@@ -1,9 +1,9 @@
-package io.sluice.testing.prometheus;
+package io.sluice.demo.prometheus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.testing.prometheus.QueryResult.Sample;
+import io.sluice.demo.prometheus.QueryResult.Sample;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 

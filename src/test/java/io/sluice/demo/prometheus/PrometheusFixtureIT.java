@@ -1,11 +1,12 @@
-package io.sluice.testing.prometheus;
+package io.sluice.demo.prometheus;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sluice.testing.dataplane.LoadGenerator;
-import io.sluice.testing.dataplane.LoadGenerator.LoadStats;
-import io.sluice.testing.dataplane.TestBackend;
+import io.sluice.demo.dataplane.LoadGenerator;
+import io.sluice.demo.dataplane.LoadGenerator.LoadStats;
+import io.sluice.demo.dataplane.TestBackend;
+import io.sluice.testing.ClassScopedServices;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -15,14 +16,14 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 class PrometheusFixtureIT {
 
-    @RegisterExtension
-    @Order(1)
     static final TestBackend backend = new TestBackend("stable");
 
-    @RegisterExtension
-    @Order(2)
     static final PrometheusFixture prometheus =
             new PrometheusFixture(List.of(ScrapeJob.of("backends", "/metrics", backend.hostPort())));
+
+    @RegisterExtension
+    @Order(1)
+    static final ClassScopedServices services = ClassScopedServices.of(backend, prometheus);
 
     @Test
     void everyTargetHasBeenScrapedWhenStartReturns() {

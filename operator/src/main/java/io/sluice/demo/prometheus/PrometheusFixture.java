@@ -1,8 +1,8 @@
-package io.sluice.testing.prometheus;
+package io.sluice.demo.prometheus;
 
-import static org.awaitility.Awaitility.await;
-
-import io.sluice.testing.process.ExternalProcess;
+import io.sluice.demo.process.ExternalProcess;
+import io.sluice.demo.process.LocalService;
+import io.sluice.demo.process.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,23 +18,20 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
-import org.awaitility.core.ConditionTimeoutException;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A real Prometheus server on a loopback port, scraping the given jobs every second into a fresh
  * TSDB. {@link #start()} returns once every target has been scraped at least once, so queries see
  * data right away.
  *
- * <p>Use it with try-with-resources, or as a class-level extension on a static field:
+ * <p>Use it with try-with-resources:
  * <pre>{@code
- * @RegisterExtension
- * static PrometheusFixture prometheus = new PrometheusFixture(List.of(ScrapeJob.of("app", "/metrics", "127.0.0.1:8080")));
+ * try (PrometheusFixture prometheus = new PrometheusFixture(List.of(ScrapeJob.of("app", "/metrics", "127.0.0.1:8080"))).start()) {
+ *     ...
+ * }
  * }</pre>
  */
-public final class PrometheusFixture implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class PrometheusFixture implements LocalService {
 
     // The scrape manager applies new targets on a 5 s tick: the first sample lands ~6 s after start.
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
@@ -65,6 +62,7 @@ public final class PrometheusFixture implements BeforeAllCallback, AfterAllCallb
      * @throws IllegalStateException when prometheus is not installed, exits, or has no data in time
      *     (with the tail of its log)
      */
+    @Override
     public PrometheusFixture start() {
         if (process != null) {
             throw new IllegalStateException("Prometheus fixture already started");
@@ -119,6 +117,14 @@ public final class PrometheusFixture implements BeforeAllCallback, AfterAllCallb
         });
     }
 
+    /** The PID of the running Prometheus process. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("Prometheus was not started");
+        }
+        return process.pid();
+    }
+
     /** The last lines of Prometheus' own log, for failure messages. */
     public String logTail() {
         return process == null ? "(Prometheus was not started)" : process.logTail();
@@ -131,16 +137,6 @@ public final class PrometheusFixture implements BeforeAllCallback, AfterAllCallb
             process.close();
         }
         http.close();
-    }
-
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        start();
-    }
-
-    @Override
-    public void afterAll(ExtensionContext context) {
-        close();
     }
 
     private String configYaml() {
@@ -192,19 +188,17 @@ public final class PrometheusFixture implements BeforeAllCallback, AfterAllCallb
     private void awaitOrFail(String what, Duration timeout, AtomicReference<QueryResult> lastResult,
             Callable<Boolean> condition) {
         try {
-            await(what)
-                    .atMost(timeout)
-                    .pollInterval(Duration.ofMillis(200))
-                    // connection refused while starting up, a timeout on a busy machine: try again
-                    .ignoreExceptionsMatching(e -> e instanceof IOException || e instanceof UncheckedIOException)
-                    .until(() -> {
+            // connection refused while starting up, a timeout on a busy machine: try again
+            Poll.until(what, timeout, Duration.ofMillis(200),
+                    e -> e instanceof IOException || e instanceof UncheckedIOException,
+                    () -> {
                         if (!process.isAlive()) {
                             throw new IllegalStateException("Prometheus exited while waiting for " + what
                                     + "\n" + process.logTail());
                         }
                         return condition.call();
                     });
-        } catch (ConditionTimeoutException e) {
+        } catch (Poll.TimedOut e) {
             throw new IllegalStateException("Prometheus at " + baseUrl() + " did not report " + what
                     + " within " + timeout + "; last query result: " + lastResult.get()
                     + "\n" + process.logTail(), e);

@@ -1,4 +1,4 @@
-package io.sluice.testing.process;
+package io.sluice.demo.process;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A real program (prometheus, haproxy, ...) run by a test fixture: located on the machine, started
+ * A real program (prometheus, haproxy, ...) run by the demo or a test fixture: located on the machine, started
  * in its own temporary working directory with its output in a log file there, and stopped by PID.
  * {@link #close()} stops the process and deletes the directory.
  */
@@ -71,7 +71,7 @@ public final class ExternalProcess implements AutoCloseable {
                 .filter(Files::isExecutable)
                 .findFirst()
                 .orElseThrow(() -> new IllegalStateException(
-                        "'" + executableName + "' is not installed: this test runs the real "
+                        "'" + executableName + "' is not installed: Sluice's demo and integration tests run the real "
                                 + executableName + " binary and found it neither on PATH nor in "
                                 + EXTRA_SEARCH_DIRS + " (on Debian/Ubuntu: apt-get install "
                                 + executableName + ")"));
@@ -107,10 +107,16 @@ public final class ExternalProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("could not start " + command, e);
         }
-        // Surefire or Ctrl-C can end the JVM without the fixture's close(): never leave the program running.
+        // Surefire, Ctrl-C or a signal can end the JVM without close(): never leave the program running.
         Process started = process;
         killOnJvmExit = new Thread(started::destroyForcibly, "kill-" + name + "-" + started.pid());
-        Runtime.getRuntime().addShutdownHook(killOnJvmExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(killOnJvmExit);
+        } catch (IllegalStateException jvmExiting) {
+            // started while the JVM shuts down (a signal during the demo's startup): nothing would stop it later
+            started.destroyForcibly();
+            throw jvmExiting;
+        }
     }
 
     public boolean isAlive() {

@@ -1,4 +1,4 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

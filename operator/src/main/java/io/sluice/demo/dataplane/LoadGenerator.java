@@ -1,7 +1,6 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
-import static org.awaitility.Awaitility.await;
-
+import io.sluice.demo.process.Poll;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -87,10 +86,8 @@ public final class LoadGenerator implements AutoCloseable {
 
     /** Waits until the run has ended by one of its bounds, and returns its final counts. */
     public LoadStats awaitFinished() {
-        await("load run on " + target + " finished")
-                .atMost(maxDuration.plus(REQUEST_TIMEOUT).plusSeconds(5))
-                .pollInterval(Duration.ofMillis(50))
-                .until(this::isFinished);
+        Poll.until("load run on " + target + " finished", maxDuration.plus(REQUEST_TIMEOUT).plusSeconds(5),
+                Duration.ofMillis(50), this::isFinished);
         return stats();
     }
 

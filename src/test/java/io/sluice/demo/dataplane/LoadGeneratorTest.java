@@ -1,9 +1,9 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.sluice.testing.process.ExternalProcess;
+import io.sluice.demo.process.ExternalProcess;
 import java.net.URI;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;

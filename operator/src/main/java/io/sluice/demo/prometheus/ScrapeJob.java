@@ -1,4 +1,4 @@
-package io.sluice.testing.prometheus;
+package io.sluice.demo.prometheus;
 
 import java.util.List;
 import java.util.Objects;

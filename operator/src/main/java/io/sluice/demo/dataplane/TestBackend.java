@@ -1,7 +1,8 @@
-package io.sluice.testing.dataplane;
+package io.sluice.demo.dataplane;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.sluice.demo.process.LocalService;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -17,9 +18,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.extension.AfterAllCallback;
-import org.junit.jupiter.api.extension.BeforeAllCallback;
-import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A stand-in for one version of the application under rollout ("stable", "canary"): an HTTP server
@@ -32,9 +30,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code sluice_test_request_duration_seconds{backend,code,le}}.
  *
  * <p>The port is bound on construction, so it can be handed to other fixtures before
- * {@link #start()}. As an extension on a static field it starts before all tests and closes after.
+ * {@link #start()}.
  */
-public final class TestBackend implements BeforeAllCallback, AfterAllCallback, AutoCloseable {
+public final class TestBackend implements LocalService {
 
     static {
         // TCP_NODELAY on accepted connections: with Nagle's algorithm a small write can wait ~40 ms
@@ -79,6 +77,7 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, A
         server.createContext("/", this::answer);
     }
 
+    @Override
     public TestBackend start() {
         server.start();
         return this;
@@ -121,16 +120,6 @@ public final class TestBackend implements BeforeAllCallback, AfterAllCallback, A
     public void close() {
         server.stop(0);
         handlers.shutdownNow();
-    }
-
-    @Override
-    public void beforeAll(ExtensionContext context) {
-        start();
-    }
-
-    @Override
-    public void afterAll(ExtensionContext context) {
-        close();
     }
 
     private void answer(HttpExchange exchange) throws IOException {

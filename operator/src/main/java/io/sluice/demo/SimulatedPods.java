@@ -1,0 +1,130 @@
+package io.sluice.demo;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.sluice.demo.dataplane.TestBackend;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Plays the kubelet for the demo: no container runs, so the "pods" of a Deployment are a
+ * {@link TestBackend} that behaves as the Deployment's pod template says. Its first container's
+ * environment decides: {@value #ERROR_RATE} (fraction of requests answered with 500) and
+ * {@value #LATENCY_MS} (added milliseconds per answer); absent, the version is healthy and fast.
+ * <p>
+ * A release in Git therefore decides how its canary behaves, exactly as a new image would; the
+ * operator sees nothing of this and judges the canary only by what Prometheus measures.
+ */
+final class SimulatedPods implements AutoCloseable {
+    static final String ERROR_RATE = "DEMO_ERROR_RATE";
+    static final String LATENCY_MS = "DEMO_LATENCY_MS";
+
+    /** What one Deployment's pod template asks its pods to do. */
+    record Behaviour(String image, double errorRate, long latencyMillis) {
+        String describe() {
+            if (errorRate == 0 && latencyMillis == 0) {
+                return image + " (healthy)";
+            }
+            StringBuilder text = new StringBuilder(image).append(" (");
+            if (errorRate > 0) {
+                text.append(String.format("answers %.0f%% of requests with 500", errorRate * 100));
+            }
+            if (latencyMillis > 0) {
+                text.append(errorRate > 0 ? ", " : "").append("adds ").append(latencyMillis).append(" ms to every answer");
+            }
+            return text.append(')').toString();
+        }
+    }
+
+    private final Map<String, TestBackend> backendsByDeployment;
+    private final Map<String, String> roleByDeployment;
+    private final DemoOutput output;
+    private final Map<String, Behaviour> applied = new ConcurrentHashMap<>();
+    private final SharedIndexInformer<Deployment> informer;
+
+    /**
+     * @param backendsByDeployment the backend playing each Deployment's pods, e.g. {@code checkout-canary}
+     * @param roleByDeployment how to call them in the narration, e.g. "canary"
+     */
+    SimulatedPods(KubernetesClient client, String namespace, Map<String, TestBackend> backendsByDeployment,
+            Map<String, String> roleByDeployment, DemoOutput output) {
+        this.backendsByDeployment = Map.copyOf(backendsByDeployment);
+        this.roleByDeployment = Map.copyOf(roleByDeployment);
+        this.output = output;
+        this.informer = client.apps().deployments().inNamespace(namespace).inform(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Deployment deployment) {
+                apply(deployment);
+            }
+
+            @Override
+            public void onUpdate(Deployment old, Deployment deployment) {
+                apply(deployment);
+            }
+
+            @Override
+            public void onDelete(Deployment deployment, boolean finalStateUnknown) {
+            }
+        });
+    }
+
+    private void apply(Deployment deployment) {
+        String name = deployment.getMetadata().getName();
+        TestBackend backend = backendsByDeployment.get(name);
+        if (backend == null) {
+            return;
+        }
+        Behaviour behaviour;
+        try {
+            behaviour = behaviourOf(deployment);
+        } catch (IllegalArgumentException e) {
+            output.line("%s pods cannot run this template: %s", roleByDeployment.get(name), e.getMessage());
+            return;
+        }
+        if (Objects.equals(applied.put(name, behaviour), behaviour)) {
+            return;
+        }
+        backend.setErrorRate(behaviour.errorRate());
+        backend.setLatency(Duration.ofMillis(behaviour.latencyMillis()));
+        output.line("%s pods now run %s", roleByDeployment.get(name), behaviour.describe());
+    }
+
+    static Behaviour behaviourOf(Deployment deployment) {
+        List<Container> containers = deployment.getSpec().getTemplate().getSpec().getContainers();
+        if (containers == null || containers.isEmpty()) {
+            throw new IllegalArgumentException("it has no container");
+        }
+        Container container = containers.getFirst();
+        double errorRate = 0;
+        long latency = 0;
+        for (EnvVar env : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+            try {
+                if (ERROR_RATE.equals(env.getName())) {
+                    errorRate = Double.parseDouble(env.getValue());
+                } else if (LATENCY_MS.equals(env.getName())) {
+                    latency = Long.parseLong(env.getValue());
+                }
+            } catch (NumberFormatException | NullPointerException e) {
+                throw new IllegalArgumentException(env.getName() + " is not a number: " + env.getValue());
+            }
+        }
+        if (errorRate < 0 || errorRate > 1 || latency < 0) {
+            throw new IllegalArgumentException(ERROR_RATE + " must be within [0, 1] and " + LATENCY_MS
+                    + " not negative");
+        }
+        return new Behaviour(container.getImage(), errorRate, latency);
+    }
+
+    @Override
+    public void close() {
+        informer.close();
+    }
+}
