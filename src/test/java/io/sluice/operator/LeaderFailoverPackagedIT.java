@@ -15,7 +15,7 @@ import io.sluice.core.RolloutFixtures;
 import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.git.GitRepoFixture;
 import io.sluice.testing.kube.MockKubeApi;
-import io.sluice.testing.process.ExternalProcess;
+import io.sluice.demo.process.ExternalProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
