@@ -1,5 +1,6 @@
 package io.sluice.helm;
 
+import com.marcnuri.helm.DryRun;
 import com.marcnuri.helm.Helm;
 import com.marcnuri.helm.LintResult;
 import io.fabric8.kubernetes.api.model.Container;
@@ -445,6 +446,26 @@ class HelmChartTest {
                 .get("checksum/config");
 
         assertThat(before).isNotBlank().isNotEqualTo(after);
+    }
+
+    @Test
+    void notesSayWhatWasInstalled() throws IOException {
+        Path values = Files.createTempFile("sluice-values", ".yaml");
+        try {
+            Files.writeString(values, "watchNamespaces: [shop, payments]\nwebhook: {enabled: true, existingSecret: git-webhook}\n");
+            String notes = new Helm(RenderedChart.chartDir()).install().withName(RELEASE).withNamespace(NAMESPACE)
+                    .withKubeVersion(RenderedChart.KUBE_VERSION).clientOnly().withDryRunOption(DryRun.CLIENT)
+                    .withValuesFile(values).call().getOutput();
+
+            assertThat(notes)
+                    .contains("Lease sluice-system/sluice-leader")
+                    .contains("Watching:   shop, payments")
+                    .contains("no provider configured")
+                    .contains("http://sluice.sluice-system.svc:8080/q/metrics")
+                    .contains("http://sluice.sluice-system.svc:8080/webhooks/git");
+        } finally {
+            Files.deleteIfExists(values);
+        }
     }
 
     // ---------------------------------------------------------------- helpers
