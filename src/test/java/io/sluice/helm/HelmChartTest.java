@@ -112,6 +112,12 @@ class HelmChartTest {
         assertThatThrownBy(() -> render("rbac: {gitManagedResources: [{apiGroup: '*', resources: ['*']}]}\n"))
                 .hasMessageContaining("/rbac/gitManagedResources/0/apiGroup")
                 .hasMessageContaining("/rbac/gitManagedResources/0/resources/0");
+        assertThatThrownBy(() -> render("prometheus: {default: {address: 'http://user:password@prom:9090'}}\n"))
+                .as("credentials belong in a Secret, not in the address")
+                .hasMessageContaining("/prometheus/default/address");
+        assertThatThrownBy(() -> render("prometheus: {default: {timeout: 5s}}\n"))
+                .hasMessageContaining("/prometheus/default")
+                .hasMessageContaining("address");
         assertThatThrownBy(() -> render("image: {pullPolicy: Sometimes}\n"))
                 .hasMessageContaining("/image/pullPolicy");
         assertThatThrownBy(() -> render("notifications: {targets: {chat: {urlSecret: {name: s, key: k}, events: [Deployed]}}}\n"))
