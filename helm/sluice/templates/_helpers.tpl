@@ -76,12 +76,33 @@ app.kubernetes.io/component: operator
 {{- printf "/etc/sluice/prometheus-ca/%s" . }}
 {{- end }}
 
+{{/* A duration such as 500ms, 15s, 2m or 1h in milliseconds; -1 for other forms (ISO-8601). */}}
+{{- define "sluice.durationMillis" -}}
+{{- $d := toString . }}
+{{- if regexMatch "^[0-9]+ms$" $d }}{{ trimSuffix "ms" $d }}
+{{- else if regexMatch "^[0-9]+s$" $d }}{{ mul (trimSuffix "s" $d | int64) 1000 }}
+{{- else if regexMatch "^[0-9]+m$" $d }}{{ mul (trimSuffix "m" $d | int64) 60000 }}
+{{- else if regexMatch "^[0-9]+h$" $d }}{{ mul (trimSuffix "h" $d | int64) 3600000 }}
+{{- else }}-1{{ end }}
+{{- end }}
+
 {{/*
 Combinations values.schema.json cannot express; each fails with a message saying what to change.
 */}}
 {{- define "sluice.validate" -}}
 {{- if and (not .Values.leaderElection.enabled) (gt (int .Values.replicaCount) 1) }}
 {{- fail (printf "replicaCount is %d but leaderElection.enabled is false: without leader election every replica would reconcile the same Rollouts at once. Set replicaCount to 1, or enable leaderElection." (int .Values.replicaCount)) }}
+{{- end }}
+{{- if .Values.leaderElection.enabled }}
+{{- $lease := include "sluice.durationMillis" .Values.leaderElection.leaseDuration | int64 }}
+{{- $renew := include "sluice.durationMillis" .Values.leaderElection.renewDeadline | int64 }}
+{{- $retry := include "sluice.durationMillis" .Values.leaderElection.retryPeriod | int64 }}
+{{- if and (ge $lease 0) (ge $renew 0) (ge $renew $lease) }}
+{{- fail (printf "leaderElection.renewDeadline (%s) must be shorter than leaderElection.leaseDuration (%s): a leader must give up before another replica may take the Lease." .Values.leaderElection.renewDeadline .Values.leaderElection.leaseDuration) }}
+{{- end }}
+{{- if and (ge $renew 0) (ge $retry 0) (ge $retry $renew) }}
+{{- fail (printf "leaderElection.retryPeriod (%s) must be shorter than leaderElection.renewDeadline (%s): the leader renews every retryPeriod." .Values.leaderElection.retryPeriod .Values.leaderElection.renewDeadline) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.webhook.enabled (not .Values.webhook.existingSecret) }}
 {{- fail "webhook.enabled is true but webhook.existingSecret is empty: create a Secret holding the webhook's shared secret in the release namespace and name it in webhook.existingSecret (key webhook.secretKey)." }}

@@ -132,6 +132,16 @@ class HelmChartTest {
     }
 
     @Test
+    void leaseTimingThatCannotWorkIsRefused() {
+        assertThatThrownBy(() -> render("leaderElection: {leaseDuration: 10s, renewDeadline: 1m}\n"))
+                .hasMessageContaining("leaderElection.renewDeadline (1m) must be shorter than leaderElection.leaseDuration (10s)");
+        assertThatThrownBy(() -> render("leaderElection: {retryPeriod: 10000ms}\n"))
+                .hasMessageContaining("leaderElection.retryPeriod (10000ms) must be shorter than leaderElection.renewDeadline (10s)");
+        assertThat(render("leaderElection: {leaseDuration: 1m, renewDeadline: 45s, retryPeriod: 5s}\n").properties())
+                .contains(entry("sluice.leader-election.lease-duration", "1m"));
+    }
+
+    @Test
     void webhookWithoutASecretAndSecretsFromGitAreRefused() {
         assertThatThrownBy(() -> render("webhook: {enabled: true}\n"))
                 .hasMessageContaining("webhook.existingSecret is empty");
