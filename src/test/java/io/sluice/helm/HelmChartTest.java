@@ -227,6 +227,7 @@ class HelmChartTest {
                 .isEqualTo("2Gi");
         assertThat(pod.getVolumes()).allMatch(v -> v.getHostPath() == null);
         assertThat(pod.getHostNetwork()).isNull();
+        assertThat(pod.getEnableServiceLinks()).isFalse();
 
         // Resources, and a heap sized from the memory limit.
         assertThat(operator.getResources().getRequests()).containsKeys("cpu", "memory");
@@ -453,6 +454,15 @@ class HelmChartTest {
                 .filter(e -> e.getName().equals("NOTIFICATION_URL_TEAM_CHAT")).findFirst().orElseThrow();
         assertThat(url.getValueFrom().getSecretKeyRef().getName()).isEqualTo("sluice-notifications");
         assertThat(url.getValueFrom().getSecretKeyRef().getKey()).isEqualTo("slack-url");
+    }
+
+    @Test
+    void anExistingServiceAccountAndOwnRbacCanBeUsed() {
+        RenderedChart chart = render("serviceAccount: {create: false, name: platform-sluice}\nrbac: {create: false}\n");
+
+        assertThat(chart.deployment().getSpec().getTemplate().getSpec().getServiceAccountName()).isEqualTo("platform-sluice");
+        assertThat(chart.all(ServiceAccount.class)).isEmpty();
+        assertThat(chart.objects).noneMatch(o -> o.getApiVersion().startsWith("rbac.authorization.k8s.io/"));
     }
 
     @Test
