@@ -49,7 +49,8 @@ import static org.awaitility.Awaitility.await;
  * The chart's RBAC is enough for what the operator really does: every request the operator sends to
  * the (mock) API server while it runs releases (validate, deploy, canary, analysis, promotion, pruning)
  * is recorded, turned into the RBAC verb and resource the API server would authorize, and must be
- * granted by the ClusterRole the chart renders by default.
+ * granted by the roles the chart renders by default (cluster-wide; {@link RbacCoverageNamespacedMockTest}
+ * does the same for watched namespaces).
  */
 @QuarkusTest
 @QuarkusTestResource(RbacCoverageMockTest.RecordedApi.class)
@@ -92,7 +93,7 @@ class RbacCoverageMockTest {
     }
 
     /** What the API server authorizes for one request. */
-    record Access(String verb, String group, String resource) {
+    record Access(String verb, String group, String resource, String namespace) {
         @Override
         public String toString() {
             return verb + " " + group + "/" + resource;
@@ -104,23 +105,43 @@ class RbacCoverageMockTest {
 
     @Test
     void everyRequestTheOperatorMakesIsGrantedByTheChartsRoles() throws Exception {
+        assertEveryRequestGranted(clock, "");
+    }
+
+    /**
+     * Runs the releases in namespaces rbac-a and rbac-b, then checks each request of the operator
+     * against the roles the chart renders with {@code values}: a request in a namespace may be granted
+     * by a Role there or by a ClusterRole, a request outside any namespace only by a ClusterRole.
+     */
+    static void assertEveryRequestGranted(MutableClock clock, String values) throws Exception {
         // The test acts as a person would, with a client the operator's requests can be told from.
         try (KubernetesClient person = new KubernetesClientBuilder().withConfig(new ConfigBuilder(
                 RecordedApi.api.server().clientConfig()).withUserAgent("rbac-test").build()).build()) {
             promotionAndPruning(person, "rbac-a");
-            analysisAndAbort(person, "rbac-b");
+            analysisAndAbort(person, clock, "rbac-b");
         }
 
         List<Access> operatorAccess = operatorRequests().stream().map(RbacCoverageMockTest::access)
                 .flatMap(Optional::stream).toList();
-        Map<String, Set<String>> granted = grantedByDefaultChart();
+        RenderedChart chart = RenderedChart.render(values);
+        List<PolicyRule> clusterRules = new ArrayList<>();
+        chart.all(ClusterRole.class).forEach(r -> clusterRules.addAll(r.getRules()));
+        Map<String, Set<String>> clusterGrants = RenderedChart.grants(clusterRules);
 
         Set<String> exercised = new TreeSet<>();
         Set<String> denied = new TreeSet<>();
         for (Access a : operatorAccess) {
             exercised.add(a.toString());
-            if (!granted.getOrDefault(a.group() + "/" + a.resource(), Set.of()).contains(a.verb())) {
-                denied.add(a.toString());
+            String key = a.group() + "/" + a.resource();
+            boolean granted = clusterGrants.getOrDefault(key, Set.of()).contains(a.verb());
+            if (!granted && a.namespace() != null) {
+                List<PolicyRule> roleRules = new ArrayList<>();
+                chart.all(Role.class, r -> a.namespace().equals(r.getMetadata().getNamespace()))
+                        .forEach(r -> roleRules.addAll(r.getRules()));
+                granted = RenderedChart.grants(roleRules).getOrDefault(key, Set.of()).contains(a.verb());
+            }
+            if (!granted) {
+                denied.add(a + (a.namespace() == null ? " (cluster-wide)" : " in " + a.namespace()));
             }
         }
         assertThat(denied).as("requests of the operator the chart's RBAC would refuse (exercised: %s)", exercised)
@@ -135,7 +156,7 @@ class RbacCoverageMockTest {
     }
 
     /** A first release, then a canary that is promoted in full and drops an object Git no longer has. */
-    private void promotionAndPruning(KubernetesClient person, String namespace) {
+    private static void promotionAndPruning(KubernetesClient person, String namespace) {
         try (GitRepoFixture repo = GitRepoFixture.create();
              SandboxDeploymentController deployments = new SandboxDeploymentController(person, namespace)) {
             Map<String, String> v1 = new HashMap<>(RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
@@ -163,7 +184,7 @@ class RbacCoverageMockTest {
     }
 
     /** A canary with a step analysis; no Prometheus is configured, so it fails and the canary is aborted. */
-    private void analysisAndAbort(KubernetesClient person, String namespace) {
+    private static void analysisAndAbort(KubernetesClient person, MutableClock clock, String namespace) {
         try (GitRepoFixture repo = GitRepoFixture.create();
              SandboxDeploymentController deployments = new SandboxDeploymentController(person, namespace)) {
             RolloutFixtures.createAnalysisTemplate(person, namespace);
@@ -239,7 +260,9 @@ class RbacCoverageMockTest {
         if (parts.isEmpty() || group.equals("authorization.k8s.io") || group.equals("authentication.k8s.io")) {
             return Optional.empty();
         }
+        String namespace = null;
         if (parts.get(0).equals("namespaces") && parts.size() >= 3) {
+            namespace = parts.get(1);
             parts = parts.subList(2, parts.size()); // namespaced: namespaces/<ns>/<resource>/...
         }
         String resource = parts.get(0);
@@ -256,15 +279,7 @@ class RbacCoverageMockTest {
             case "DELETE" -> name != null ? "delete" : "deletecollection";
             default -> request.getMethod().toLowerCase();
         };
-        return Optional.of(new Access(verb, group, resource));
+        return Optional.of(new Access(verb, group, resource, namespace));
     }
 
-    /** group/resource to verbs over every Role and ClusterRole of the default chart. */
-    private static Map<String, Set<String>> grantedByDefaultChart() {
-        RenderedChart chart = RenderedChart.render("");
-        List<PolicyRule> rules = new ArrayList<>();
-        chart.all(ClusterRole.class).forEach(r -> rules.addAll(r.getRules()));
-        chart.all(Role.class).forEach(r -> rules.addAll(r.getRules()));
-        return RenderedChart.grants(rules);
-    }
 }
