@@ -53,7 +53,7 @@ import static org.awaitility.Awaitility.await;
  * does the same for watched namespaces).
  */
 @QuarkusTest
-@QuarkusTestResource(RbacCoverageMockTest.RecordedApi.class)
+@QuarkusTestResource(value = RbacCoverageMockTest.RecordedApi.class, restrictToAnnotatedClass = true)
 class RbacCoverageMockTest {
     private static final Duration WAIT = Duration.ofSeconds(40);
 
@@ -61,6 +61,15 @@ class RbacCoverageMockTest {
     public static class RecordedApi implements QuarkusTestResourceLifecycleManager {
         static volatile MockKubeApi api;
         private Path gitCache;
+
+        /**
+         * After OperatorOnMockApi, which other test classes register for every @QuarkusTest: the
+         * operator must be pointed at this server, the one whose requests are read.
+         */
+        @Override
+        public int order() {
+            return 100;
+        }
 
         @Override
         public Map<String, String> start() {

@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * grant; in particular no cluster-wide list or watch.
  */
 @QuarkusTest
-@QuarkusTestResource(RbacCoverageMockTest.RecordedApi.class)
+@QuarkusTestResource(value = RbacCoverageMockTest.RecordedApi.class, restrictToAnnotatedClass = true)
 @TestProfile(RbacCoverageNamespacedMockTest.Namespaced.class)
 class RbacCoverageNamespacedMockTest {
     static final String VALUES = "watchNamespaces: [rbac-a, rbac-b]\n";
