@@ -62,18 +62,26 @@ public final class CrdGeneration {
         return Path.of(System.getProperty("sluice.project.dir", ".")).toAbsolutePath().normalize();
     }
 
-    /** Rewrites crds/ from the code: {@code ./sluice crds}. */
+    /** The Helm chart's copy of crds/, kept byte-equal by {@code io.sluice.helm.HelmChartTest}. */
+    public static Path chartCrdsDir() {
+        return projectDir().resolve("helm/sluice/crds");
+    }
+
+    /** Rewrites crds/ and the Helm chart's copy from the code: {@code ./sluice crds}. */
     public static void main(String[] args) throws IOException {
-        Path dir = args.length > 0 ? Path.of(args[0]) : crdsDir();
-        Files.createDirectories(dir);
-        try (var old = Files.list(dir)) {
-            for (Path file : old.filter(f -> f.toString().endsWith(".yaml")).toList()) {
-                Files.delete(file);
+        List<Path> dirs = args.length > 0 ? List.of(Path.of(args[0])) : List.of(crdsDir(), chartCrdsDir());
+        Map<String, String> crds = generate();
+        for (Path dir : dirs) {
+            Files.createDirectories(dir);
+            try (var old = Files.list(dir)) {
+                for (Path file : old.filter(f -> f.toString().endsWith(".yaml")).toList()) {
+                    Files.delete(file);
+                }
             }
-        }
-        for (var crd : generate().entrySet()) {
-            Files.writeString(dir.resolve(crd.getKey()), crd.getValue());
-            System.out.println("wrote " + dir.resolve(crd.getKey()));
+            for (var crd : crds.entrySet()) {
+                Files.writeString(dir.resolve(crd.getKey()), crd.getValue());
+                System.out.println("wrote " + dir.resolve(crd.getKey()));
+            }
         }
     }
 }
