@@ -1,10 +1,9 @@
 package io.sluice.cli;
 
-import java.io.IOException;
+import io.sluice.sandbox.SandboxApiServer;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -20,31 +19,13 @@ final class Cli {
         this.clock = clock;
     }
 
-    /** Writes a kubeconfig whose current context points at {@code server} with {@code namespace}. */
+    /**
+     * Writes a kubeconfig whose current context points at {@code server} with {@code namespace}, and whose
+     * context {@code elsewhere} points at namespace {@code elsewhere}.
+     */
     static Path writeKubeconfig(Path dir, String server, String namespace) {
-        Path file = dir.resolve("kubeconfig-" + System.nanoTime());
-        String yaml = """
-                apiVersion: v1
-                kind: Config
-                clusters:
-                - name: sandbox
-                  cluster: {server: "%s"}
-                users:
-                - name: tester
-                  user: {token: not-a-secret}
-                contexts:
-                - name: sandbox
-                  context: {cluster: sandbox, user: tester, namespace: %s}
-                - name: elsewhere
-                  context: {cluster: sandbox, user: tester, namespace: elsewhere}
-                current-context: sandbox
-                """.formatted(server, namespace);
-        try {
-            Files.writeString(file, yaml);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return file;
+        return SandboxApiServer.writeKubeconfig(dir.resolve("kubeconfig-" + System.nanoTime()), server, namespace,
+                "elsewhere");
     }
 
     Result run(String... args) {

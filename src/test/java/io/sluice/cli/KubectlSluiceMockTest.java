@@ -85,8 +85,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void statusShowsStepsWithTheCurrentOneMarkedTrafficAnalysisAndTheLatestEvents() {
-        Rollout rollout = createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        Rollout rollout = createRollout("checkout", s -> {
             s.phase = RolloutPhase.Paused;
             s.message = "waiting for `kubectl sluice promote` (step 2 of 4)";
             s.stableRevision = V1;
@@ -135,8 +134,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void statusOfAHealthyRolloutMarksNoStepAndWantsNoCanaryTraffic() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Healthy;
             s.message = "revision 1111111111aa is stable and serves all traffic";
             s.stableRevision = V1;
@@ -197,16 +195,14 @@ class KubectlSluiceMockTest {
 
     @Test
     void listShowsPhaseWeightStepRevisionsAndAgeLikeKubectlGet() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Progressing;
             s.stableRevision = V1;
             s.canaryRevision = V2;
             s.currentStepIndex = 2;
             s.canaryWeight = 20;
         });
-        createRollout("payments", steps());
-        writeStatus("payments", s -> {
+        createRollout("payments", s -> {
             s.phase = RolloutPhase.Healthy;
             s.stableRevision = V2;
             s.canaryWeight = 0;
@@ -235,8 +231,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void promoteWritesAPromoteRequestAndRefusesWhatMakesNoSense() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Healthy;
             s.stableRevision = V1;
         });
@@ -281,8 +276,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void abortRetryPauseAndResumeWriteWhatTheOperatorActsOn() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Progressing;
             s.stableRevision = V1;
             s.canaryRevision = V2;
@@ -343,8 +337,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void aStatusWrittenInBetweenIsNotOverwrittenAndTheRequestStillLands() throws Exception {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Paused;
             s.stableRevision = V1;
             s.canaryRevision = V2;
@@ -375,8 +368,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void historyListsTheCanaryInFlightThenPastOutcomesNewestFirst() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Progressing;
             s.stableRevision = V1;
             s.canaryRevision = V2;
@@ -464,8 +456,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void onATerminalStatusWatchRedrawsInPlace() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Healthy;
             s.stableRevision = V1;
         });
@@ -480,8 +471,7 @@ class KubectlSluiceMockTest {
 
     @Test
     void statusWatchGivesUpAfterTheTimeout() {
-        createRollout("checkout", steps());
-        writeStatus("checkout", s -> {
+        createRollout("checkout", s -> {
             s.phase = RolloutPhase.Paused;
             s.stableRevision = V1;
             s.canaryRevision = V2;
@@ -536,6 +526,13 @@ class KubectlSluiceMockTest {
         step.pause = new Pause();
         step.pause.duration = duration;
         return step;
+    }
+
+    /** Creates a rollout with {@link #steps()}, then writes its status as the operator would. */
+    private Rollout createRollout(String name, Consumer<RolloutStatus> status) {
+        Rollout created = createRollout(name, steps());
+        writeStatus(name, status);
+        return created;
     }
 
     private Rollout createRollout(String name, List<CanaryStep> steps) {

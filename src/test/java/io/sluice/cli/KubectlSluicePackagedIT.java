@@ -1,9 +1,7 @@
 package io.sluice.cli;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
-import io.sluice.api.v1alpha1.RolloutStatus;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.testing.kube.MockKubeApi;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,14 +36,11 @@ class KubectlSluicePackagedIT {
     @BeforeAll
     static void seed() {
         KubernetesClient client = API.client();
-        Rollout rollout = RolloutFixtures.checkout("https://git.example.com/shop.git");
-        rollout.getMetadata().setGeneration(null);
-        Rollout created = client.resource(rollout).create();
-        created.setStatus(new RolloutStatus());
-        created.getStatus().phase = RolloutPhase.Healthy;
-        created.getStatus().stableRevision = "1111111111aa1111";
-        created.getStatus().canaryWeight = 0;
-        client.resource(created).updateStatus();
+        RolloutFixtures.createWithStatus(client, RolloutFixtures.checkout("https://git.example.com/shop.git"), status -> {
+            status.phase = RolloutPhase.Healthy;
+            status.stableRevision = "1111111111aa1111";
+            status.canaryWeight = 0;
+        });
         kubeconfig = API.server().writeKubeconfig(dir.resolve("kubeconfig"), "shop");
     }
 

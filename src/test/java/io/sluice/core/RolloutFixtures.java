@@ -49,6 +49,19 @@ public final class RolloutFixtures {
         return rollout;
     }
 
+    /**
+     * Creates {@code rollout} as a user would (no generation set by the client), then writes the status that
+     * {@code status} fills in, as the operator would; returns the rollout after the status update.
+     */
+    public static Rollout createWithStatus(io.fabric8.kubernetes.client.KubernetesClient client, Rollout rollout,
+            java.util.function.Consumer<io.sluice.api.v1alpha1.RolloutStatus> status) {
+        rollout.getMetadata().setGeneration(null);
+        Rollout created = client.resource(rollout).create();
+        created.setStatus(new io.sluice.api.v1alpha1.RolloutStatus());
+        status.accept(created.getStatus());
+        return client.resource(created).updateStatus();
+    }
+
     /** The manifests of the checkout app as Git holds them. */
     public static java.util.Map<String, String> checkoutManifests() {
         return java.util.Map.of(

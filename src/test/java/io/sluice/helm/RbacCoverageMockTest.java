@@ -9,7 +9,6 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.common.QuarkusTestResource;
-import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import io.quarkus.test.junit.QuarkusTest;
 import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.CanaryStep;
@@ -19,17 +18,15 @@ import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.operator.ClientIdentity;
 import io.sluice.sandbox.SandboxApiServer;
-import io.sluice.sandbox.SandboxClientProperties;
 import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.git.GitRepoFixture;
 import io.sluice.testing.kube.MockKubeApi;
+import io.sluice.testing.kube.OperatorOnMockApi;
 import io.sluice.testing.time.MutableClock;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.lang.reflect.Field;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,9 +55,8 @@ class RbacCoverageMockTest {
     private static final Duration WAIT = Duration.ofSeconds(40);
 
     /** The mock API of {@code OperatorOnMockApi}, kept reachable so the test can read its request log. */
-    public static class RecordedApi implements QuarkusTestResourceLifecycleManager {
+    public static class RecordedApi extends OperatorOnMockApi {
         static volatile MockKubeApi api;
-        private Path gitCache;
 
         /**
          * After OperatorOnMockApi, which other test classes register for every @QuarkusTest: the
@@ -73,31 +69,9 @@ class RbacCoverageMockTest {
 
         @Override
         public Map<String, String> start() {
-            api = MockKubeApi.start();
-            try {
-                gitCache = Files.createTempDirectory("sluice-test-git-cache");
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-            SandboxClientProperties.pointAt(api.server().url());
-            return Map.of(
-                    "sluice.git.cache-dir", gitCache.toString(),
-                    "sluice.git.min-fetch-interval", "0s",
-                    "sluice.git.allow-file-urls", "true",
-                    "sluice.retry-interval", "1s",
-                    "sluice.timer-resolution", "200ms",
-                    "sluice.metrics-refresh", "1s");
-        }
-
-        @Override
-        public void stop() {
-            SandboxClientProperties.clear();
-            api.close();
-            try (var files = Files.walk(gitCache)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // a temp dir
-            }
+            Map<String, String> config = super.start();
+            api = mockApi();
+            return config;
         }
     }
 

@@ -39,16 +39,13 @@ class SandboxDiscoveryMockTest {
     @BeforeAll
     static void seed() {
         KubernetesClient client = API.client();
-        Rollout rollout = RolloutFixtures.checkout("https://git.example.com/shop.git");
-        rollout.getMetadata().setGeneration(null);
-        Rollout created = client.resource(rollout).create();
-        created.setStatus(new io.sluice.api.v1alpha1.RolloutStatus());
-        created.getStatus().phase = io.sluice.api.v1alpha1.RolloutPhase.Progressing;
-        created.getStatus().stableRevision = "1111111111aa";
-        created.getStatus().canaryRevision = "2222222222bb";
-        created.getStatus().canaryWeight = 20;
-        created.getStatus().currentStepIndex = 1;
-        client.resource(created).updateStatus();
+        RolloutFixtures.createWithStatus(client, RolloutFixtures.checkout("https://git.example.com/shop.git"), status -> {
+            status.phase = io.sluice.api.v1alpha1.RolloutPhase.Progressing;
+            status.stableRevision = "1111111111aa";
+            status.canaryRevision = "2222222222bb";
+            status.canaryWeight = 20;
+            status.currentStepIndex = 1;
+        });
         client.apps().deployments().inNamespace("shop").resource(new DeploymentBuilder().withNewMetadata()
                 .withName("checkout-stable").endMetadata().withNewSpec().withNewSelector().addToMatchLabels("app", "checkout")
                 .endSelector().withNewTemplate().withNewMetadata().addToLabels("app", "checkout").endMetadata()

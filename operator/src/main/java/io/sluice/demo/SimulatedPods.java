@@ -4,9 +4,9 @@ import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sluice.demo.dataplane.TestBackend;
+import io.sluice.sandbox.Informers;
 
 import java.time.Duration;
 import java.util.List;
@@ -59,21 +59,8 @@ final class SimulatedPods implements AutoCloseable {
         this.backendsByDeployment = Map.copyOf(backendsByDeployment);
         this.roleByDeployment = Map.copyOf(roleByDeployment);
         this.output = output;
-        this.informer = client.apps().deployments().inNamespace(namespace).inform(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Deployment deployment) {
-                apply(deployment);
-            }
-
-            @Override
-            public void onUpdate(Deployment old, Deployment deployment) {
-                apply(deployment);
-            }
-
-            @Override
-            public void onDelete(Deployment deployment, boolean finalStateUnknown) {
-            }
-        });
+        this.informer = client.apps().deployments().inNamespace(namespace)
+                .inform(Informers.onAddOrUpdate(this::apply));
     }
 
     private void apply(Deployment deployment) {

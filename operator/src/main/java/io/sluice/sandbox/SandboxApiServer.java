@@ -96,6 +96,19 @@ public final class SandboxApiServer implements AutoCloseable {
      * points at this server with {@code namespace} as its namespace. No credentials: the sandbox checks none.
      */
     public Path writeKubeconfig(Path file, String namespace) {
+        return writeKubeconfig(file, url(), namespace);
+    }
+
+    /**
+     * Writes a kubeconfig whose current context, {@code sandbox}, points at {@code server} with {@code namespace}
+     * as its namespace, plus one more context per {@code otherNamespaces} entry, named after that namespace, on
+     * the same server. No credentials: the sandbox checks none.
+     */
+    public static Path writeKubeconfig(Path file, String server, String namespace, String... otherNamespaces) {
+        StringBuilder contexts = new StringBuilder(context("sandbox", namespace));
+        for (String other : otherNamespaces) {
+            contexts.append(context(other, other));
+        }
         String yaml = """
                 apiVersion: v1
                 kind: Config
@@ -107,19 +120,24 @@ public final class SandboxApiServer implements AutoCloseable {
                 - name: sandbox
                   user: {}
                 contexts:
-                - name: sandbox
-                  context:
-                    cluster: sandbox
-                    user: sandbox
-                    namespace: %s
-                current-context: sandbox
-                """.formatted(url(), namespace);
+                %scurrent-context: sandbox
+                """.formatted(server, contexts);
         try {
             Files.writeString(file, yaml);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return file;
+    }
+
+    private static String context(String name, String namespace) {
+        return """
+                - name: %s
+                  context:
+                    cluster: sandbox
+                    user: sandbox
+                    namespace: %s
+                """.formatted(name, namespace);
     }
 
     /**

@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 
 import java.util.Objects;
@@ -34,21 +33,7 @@ public final class SandboxDeploymentController implements AutoCloseable {
     private SandboxDeploymentController(KubernetesClient client,
             io.fabric8.kubernetes.client.dsl.FilterWatchListDeletable<Deployment, ?, ?> deployments) {
         this.client = client;
-        this.informer = deployments.inform(new ResourceEventHandler<>() {
-            @Override
-            public void onAdd(Deployment d) {
-                reconcile(d);
-            }
-
-            @Override
-            public void onUpdate(Deployment old, Deployment d) {
-                reconcile(d);
-            }
-
-            @Override
-            public void onDelete(Deployment d, boolean unknown) {
-            }
-        });
+        this.informer = deployments.inform(Informers.onAddOrUpdate(this::reconcile));
     }
 
     /** Keeps this Deployment unavailable (0 available pods) until {@link #release}. */

@@ -38,6 +38,11 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
                 "sluice.notifications.retry-backoff", "100ms");
     }
 
+    /** The mock API this resource started (null before {@link #start()}). */
+    protected MockKubeApi mockApi() {
+        return api;
+    }
+
     @Override
     public void stop() {
         SandboxClientProperties.clear();

@@ -1,7 +1,7 @@
 package io.sluice.demo.dataplane;
 
 import io.sluice.demo.process.ExternalProcess;
-import io.sluice.demo.process.LocalService;
+import io.sluice.demo.process.ExternalService;
 import io.sluice.demo.process.Poll;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,7 +26,7 @@ import java.util.List;
  * construction, so {@link #metricsTarget()} can be given to a Prometheus fixture before
  * {@link #start()}.
  */
-public final class HAProxyFixture implements LocalService {
+public final class HAProxyFixture extends ExternalService {
 
     public static final String BACKEND = "app";
     public static final String STABLE = "stable";
@@ -40,10 +40,10 @@ public final class HAProxyFixture implements LocalService {
     private final int trafficPort = ExternalProcess.freeLoopbackPort();
     private final int metricsPort = ExternalProcess.freeLoopbackPort();
     private final int runtimeApiPort = ExternalProcess.freeLoopbackPort();
-    private ExternalProcess process;
 
     /** Routes to the two application versions at these {@code host:port} addresses; runs nothing yet. */
     public HAProxyFixture(String stableHostPort, String canaryHostPort) {
+        super("HAProxy", "haproxy");
         this.stableHostPort = stableHostPort;
         this.canaryHostPort = canaryHostPort;
     }
@@ -56,24 +56,14 @@ public final class HAProxyFixture implements LocalService {
      */
     @Override
     public HAProxyFixture start() {
-        if (process != null) {
-            throw new IllegalStateException("HAProxy fixture already started");
-        }
-        process = ExternalProcess.prepare("haproxy");
-        try {
+        startProcess(process -> {
             Path config = process.workDir().resolve("haproxy.cfg");
             Files.writeString(config, config());
             // -db: stay in the foreground as one process, so the PID we hold is the one that serves
             process.start(List.of("-db", "-f", config.toString()));
             awaitAnswering();
-            return this;
-        } catch (IOException e) {
-            close();
-            throw new UncheckedIOException(e);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
-        }
+        });
+        return this;
     }
 
     /** Where users send requests: the frontend that splits them between stable and canary. */
@@ -148,27 +138,6 @@ public final class HAProxyFixture implements LocalService {
         }
     }
 
-    /** The PID of the running HAProxy process. */
-    public long pid() {
-        if (process == null) {
-            throw new IllegalStateException("HAProxy was not started");
-        }
-        return process.pid();
-    }
-
-    /** The last lines of HAProxy's log (alerts, and one line per request), for failure messages. */
-    public String logTail() {
-        return process == null ? "(HAProxy was not started)" : process.logTail();
-    }
-
-    /** Stops HAProxy by PID and deletes its configuration and log. */
-    @Override
-    public void close() {
-        if (process != null) {
-            process.close();
-        }
-    }
-
     private String config() {
         return """
                 global
@@ -207,8 +176,8 @@ public final class HAProxyFixture implements LocalService {
             Poll.until("HAProxy answering", STARTUP_TIMEOUT, Duration.ofMillis(100),
                     e -> e instanceof IOException || e instanceof UncheckedIOException,
                     () -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException("HAProxy exited during startup\n" + process.logTail());
+                        if (!process().isAlive()) {
+                            throw new IllegalStateException("HAProxy exited during startup\n" + logTail());
                         }
                         acceptsConnections(trafficPort);
                         acceptsConnections(metricsPort);
@@ -216,7 +185,7 @@ public final class HAProxyFixture implements LocalService {
                     });
         } catch (Poll.TimedOut e) {
             throw new IllegalStateException("HAProxy did not answer on ports " + trafficPort + ", " + metricsPort
-                    + " and " + runtimeApiPort + " within " + STARTUP_TIMEOUT + "\n" + process.logTail(), e);
+                    + " and " + runtimeApiPort + " within " + STARTUP_TIMEOUT + "\n" + logTail(), e);
         }
     }
 

@@ -2,9 +2,9 @@ package io.sluice.demo.dataplane;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.sluice.demo.process.Poll;
+import io.sluice.sandbox.Informers;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -69,22 +69,8 @@ public final class VirtualServiceBridge implements AutoCloseable {
     public VirtualServiceBridge start() {
         informer = client.genericKubernetesResources(API_VERSION, "VirtualService")
                 .inNamespace(namespace).withName(virtualService)
-                .inform(new ResourceEventHandler<>() {
-                    @Override
-                    public void onAdd(GenericKubernetesResource object) {
-                        apply(object);
-                    }
-
-                    @Override
-                    public void onUpdate(GenericKubernetesResource old, GenericKubernetesResource object) {
-                        apply(object);
-                    }
-
-                    @Override
-                    public void onDelete(GenericKubernetesResource object, boolean finalStateUnknown) {
-                        problems.add("VirtualService " + namespace + "/" + virtualService + " was deleted");
-                    }
-                });
+                .inform(Informers.onAddOrUpdate(this::apply, deleted -> problems.add(
+                        "VirtualService " + namespace + "/" + virtualService + " was deleted")));
         return this;
     }
 

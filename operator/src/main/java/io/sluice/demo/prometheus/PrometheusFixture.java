@@ -1,7 +1,7 @@
 package io.sluice.demo.prometheus;
 
 import io.sluice.demo.process.ExternalProcess;
-import io.sluice.demo.process.LocalService;
+import io.sluice.demo.process.ExternalService;
 import io.sluice.demo.process.Poll;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * }
  * }</pre>
  */
-public final class PrometheusFixture implements LocalService {
+public final class PrometheusFixture extends ExternalService {
 
     // The scrape manager applies new targets on a 5 s tick: the first sample lands ~6 s after start.
     private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
@@ -41,10 +41,10 @@ public final class PrometheusFixture implements LocalService {
     private final List<ScrapeJob> jobs;
     private final int port;
     private final HttpClient http;
-    private ExternalProcess process;
 
     /** Reserves a port; nothing runs until {@link #start()}. */
     public PrometheusFixture(List<ScrapeJob> jobs) {
+        super("Prometheus", "prometheus");
         if (jobs.isEmpty()) {
             throw new IllegalArgumentException("Prometheus needs at least one scrape job");
         }
@@ -64,11 +64,7 @@ public final class PrometheusFixture implements LocalService {
      */
     @Override
     public PrometheusFixture start() {
-        if (process != null) {
-            throw new IllegalStateException("Prometheus fixture already started");
-        }
-        process = ExternalProcess.prepare("prometheus");
-        try {
+        startProcess(process -> {
             Path config = process.workDir().resolve("prometheus.yml");
             Files.writeString(config, configYaml());
             process.start(List.of(
@@ -78,14 +74,8 @@ public final class PrometheusFixture implements LocalService {
                     "--web.listen-address=127.0.0.1:" + port));
             awaitReady();
             awaitFirstSampleOfEveryTarget();
-            return this;
-        } catch (IOException e) {
-            close();
-            throw new UncheckedIOException(e);
-        } catch (RuntimeException e) {
-            close();
-            throw e;
-        }
+        });
+        return this;
     }
 
     public String baseUrl() {
@@ -117,25 +107,10 @@ public final class PrometheusFixture implements LocalService {
         });
     }
 
-    /** The PID of the running Prometheus process. */
-    public long pid() {
-        if (process == null) {
-            throw new IllegalStateException("Prometheus was not started");
-        }
-        return process.pid();
-    }
-
-    /** The last lines of Prometheus' own log, for failure messages. */
-    public String logTail() {
-        return process == null ? "(Prometheus was not started)" : process.logTail();
-    }
-
     /** Stops Prometheus by PID and deletes its configuration and TSDB. */
     @Override
     public void close() {
-        if (process != null) {
-            process.close();
-        }
+        super.close();
         http.close();
     }
 
@@ -192,16 +167,16 @@ public final class PrometheusFixture implements LocalService {
             Poll.until(what, timeout, Duration.ofMillis(200),
                     e -> e instanceof IOException || e instanceof UncheckedIOException,
                     () -> {
-                        if (!process.isAlive()) {
+                        if (!process().isAlive()) {
                             throw new IllegalStateException("Prometheus exited while waiting for " + what
-                                    + "\n" + process.logTail());
+                                    + "\n" + logTail());
                         }
                         return condition.call();
                     });
         } catch (Poll.TimedOut e) {
             throw new IllegalStateException("Prometheus at " + baseUrl() + " did not report " + what
                     + " within " + timeout + "; last query result: " + lastResult.get()
-                    + "\n" + process.logTail(), e);
+                    + "\n" + logTail(), e);
         }
     }
 
