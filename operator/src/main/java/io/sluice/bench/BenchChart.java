@@ -122,7 +122,7 @@ final class BenchChart {
             g.setColor(new Color(0xe0e0e0));
             g.drawLine(px + 1, y, px + pw - 1, y);
             g.setColor(Color.DARK_GRAY);
-            String label = t >= 1 ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.3g", t);
+            String label = t == 0 ? "0" : t >= 1 ? String.format(Locale.ROOT, "%.0f", t) : String.format(Locale.ROOT, "%.3g", t);
             g.drawString(label, px - 8 - g.getFontMetrics().stringWidth(label), y + 4);
         }
         for (int n : ns) {

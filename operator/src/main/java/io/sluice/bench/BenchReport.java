@@ -40,12 +40,15 @@ final class BenchReport {
                 report.path("generatedAt").asText(), m.path("cores").asInt(), m.path("cpu").asText(), m.path("memoryGiB").asDouble(),
                 m.path("jdk").asText(), m.path("os").asText(), report.path("settings").path("heap").asText(),
                 report.path("settings").path("repositories").asInt(), report.path("settings").path("idleSeconds").asInt()));
+        List<JsonNode> rows = new java.util.ArrayList<>();
+        report.path("runs").forEach(rows::add);
+        rows.sort(java.util.Comparator.comparingInt((JsonNode r) -> r.path("n").asInt()).thenComparing(r -> r.path("gc").asText()));
         s.append("| ");
         COLUMNS.forEach(c -> s.append(c.header()).append(" | "));
         s.append("\n|");
         COLUMNS.forEach(c -> s.append(c.field().equals("gc") ? "---|" : "---:|"));
         s.append('\n');
-        for (JsonNode run : report.path("runs")) {
+        for (JsonNode run : rows) {
             s.append("| ");
             for (Column c : COLUMNS) {
                 s.append(cell(run, c.field()));
@@ -57,6 +60,12 @@ final class BenchReport {
             s.append('\n');
         }
         s.append('\n');
+        for (JsonNode run : rows) {
+            if (run.has("error")) {
+                s.append(String.format(Locale.ROOT, "N=%d %s did not finish: %s%n%n", run.path("n").asInt(), run.path("gc").asText(),
+                        run.path("error").asText()));
+            }
+        }
         if (report.has("totalSeconds")) {
             s.append(String.format(Locale.ROOT, "Whole benchmark: %.1f minutes.%n", report.path("totalSeconds").asDouble() / 60));
         } else {

@@ -80,6 +80,10 @@ final class BenchRun {
         result.put("analysisSample", samples).put("repositories", options.repos());
         try {
             execute(samples);
+        } catch (Exception e) {
+            // what was measured stays in the report, with what went wrong
+            result.put("error", e.getClass().getSimpleName() + ": " + e.getMessage());
+            log("FAILED: %s", e.getMessage());
         } finally {
             for (Process p : processes.reversed()) {
                 stop(p);

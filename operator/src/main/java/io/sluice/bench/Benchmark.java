@@ -27,7 +27,8 @@ public final class Benchmark {
 
     /** What to run; see {@link #parse}. */
     public record Options(List<Integer> sizes, List<String> gcs, int idleSeconds, int settleSeconds, String heap,
-            int repos, int sample, int rawWrites, long timeoutMillisPerRollout, Path out, Path work, Path quarkusApp) {
+            int repos, int sample, int rawWrites, long timeoutMillisPerRollout, Path out, Path work, Path quarkusApp,
+            boolean append) {
     }
 
     private Benchmark() {
@@ -50,6 +51,7 @@ public final class Benchmark {
         Path work = Path.of("target/bench");
         Path app = Path.of("target/quarkus-app");
         boolean smoke = false;
+        boolean append = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -62,9 +64,10 @@ public final class Benchmark {
                 case "--work" -> work = Path.of(args[++i]);
                 case "--quarkus-app" -> app = Path.of(args[++i]);
                 case "--smoke" -> smoke = true;
+                case "--append" -> append = true;
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + "; usage: --sizes 1000,5000,10000 --gcs g1,zgc --idle-seconds 60 --heap 512m --raw-writes 2000 "
-                        + "--out docs --work target/bench --smoke");
+                        + "--out docs --work target/bench --append --smoke");
             }
         }
         if (smoke) {
@@ -79,7 +82,7 @@ public final class Benchmark {
         for (String gc : gcs) {
             BenchRun.gcFlags(gc); // fails early on an unknown name
         }
-        return new Options(sizes, gcs, idle, settle, heap, 5, 50, rawWrites, 60, out, work, app);
+        return new Options(sizes, gcs, idle, settle, heap, 5, 50, rawWrites, 150, out, work, app, append);
     }
 
     /** Runs everything and writes {@code benchmarks.json}, {@code benchmarks.md} and {@code benchmarks.png} into out. */
@@ -97,6 +100,15 @@ public final class Benchmark {
         settings.put("heap", options.heap()).put("idleSeconds", options.idleSeconds()).put("repositories", options.repos())
                 .put("rawWrites", options.rawWrites()).put("gitInterval", "1m");
         ArrayNode runs = report.putArray("runs");
+        Path previous = options.out().resolve("benchmarks.json");
+        if (options.append() && Files.exists(previous)) {
+            // keep the earlier runs of other sizes or collectors (a partial re-run)
+            for (JsonNode old : Kube.JSON.readTree(previous.toFile()).path("runs")) {
+                if (!(options.sizes().contains(old.path("n").asInt()) && options.gcs().contains(old.path("gc").asText()))) {
+                    runs.add(old);
+                }
+            }
+        }
         for (int n : options.sizes()) {
             for (String gc : options.gcs()) {
                 Path dir = options.work().resolve(gc + "-" + n);
