@@ -23,6 +23,7 @@ final class BenchReport {
             new Column("pause p50 (ms)", "gcPauseP50Ms", ""),
             new Column("pause p99 (ms)", "gcPauseP99Ms", ""),
             new Column("pause max (ms)", "gcPauseMaxMs", ""),
+            new Column("ZGC allocation stalls (count / max ms)", "allocationStalls/allocationStallMaxMs", ""),
             new Column("idle CPU (s/min)", "idleCpuSecondsPerMinute", ""),
             new Column("first canary step, all (s)", "waveSeconds", ""),
             new Column("raw writes/s", "rawWritesPerSecond", ""),

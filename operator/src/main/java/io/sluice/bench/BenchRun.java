@@ -252,15 +252,26 @@ final class BenchRun {
             // ---- 7. GC pauses over the whole run (the harness's own explicit collections left out)
             stop(operator);
             processes.remove(operator);
+            gcFigures(result, dir.resolve("gc.log"));
             GcLog pauses = GcLog.parse(dir.resolve("gc.log"));
-            result.put("gcPauseCount", pauses.pausesMs().size());
-            result.put("gcPauseP50Ms", round(GcLog.percentile(pauses.pausesMs(), 50), 3));
-            result.put("gcPauseP99Ms", round(GcLog.percentile(pauses.pausesMs(), 99), 3));
-            result.put("gcPauseMaxMs", round(pauses.pausesMs().stream().mapToDouble(d -> d).max().orElse(0), 3));
-            result.put("gcExplicitCollectionsExcluded", pauses.explicitCollections());
             log("GC: %d pauses, p50 %.3f ms, p99 %.3f ms, max %.3f ms", pauses.pausesMs().size(),
                     result.get("gcPauseP50Ms").asDouble(), result.get("gcPauseP99Ms").asDouble(), result.get("gcPauseMaxMs").asDouble());
         }
+    }
+
+    /** Pause and allocation-stall figures from the operator's GC log into the run's result. */
+    static void gcFigures(ObjectNode result, Path gcLog) throws IOException {
+        GcLog pauses = GcLog.parse(gcLog);
+        result.put("gcPauseCount", pauses.pausesMs().size());
+        result.put("gcPauseP50Ms", round(GcLog.percentile(pauses.pausesMs(), 50), 3));
+        result.put("gcPauseP99Ms", round(GcLog.percentile(pauses.pausesMs(), 99), 3));
+        result.put("gcPauseMaxMs", round(pauses.pausesMs().stream().mapToDouble(d -> d).max().orElse(0), 3));
+        result.put("gcPausesOver1Ms", pauses.pausesMs().stream().filter(d -> d > 1).count());
+        result.put("gcExplicitCollectionsExcluded", pauses.explicitCollections());
+        // ZGC does not pause for a full heap: threads that allocate wait instead (not a GC pause, but a wait)
+        result.put("allocationStalls", pauses.stallsMs().size());
+        result.put("allocationStallMaxMs", round(pauses.stallsMs().stream().mapToDouble(d -> d).max().orElse(0), 1));
+        result.put("allocationStallTotalMs", round(pauses.stallsMs().stream().mapToDouble(d -> d).sum(), 1));
     }
 
     // ------------------------------------------------------------------------------------------ workload

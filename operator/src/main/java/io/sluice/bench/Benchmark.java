@@ -28,7 +28,7 @@ public final class Benchmark {
     /** What to run; see {@link #parse}. */
     public record Options(List<Integer> sizes, List<String> gcs, int idleSeconds, int settleSeconds, String heap,
             int repos, int sample, int rawWrites, long timeoutMillisPerRollout, Path out, Path work, Path quarkusApp,
-            boolean append) {
+            boolean append, boolean reportOnly) {
     }
 
     private Benchmark() {
@@ -52,6 +52,7 @@ public final class Benchmark {
         Path app = Path.of("target/quarkus-app");
         boolean smoke = false;
         boolean append = false;
+        boolean reportOnly = false;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             switch (a) {
@@ -65,9 +66,10 @@ public final class Benchmark {
                 case "--quarkus-app" -> app = Path.of(args[++i]);
                 case "--smoke" -> smoke = true;
                 case "--append" -> append = true;
+                case "--report-only" -> reportOnly = true;
                 default -> throw new IllegalArgumentException("unknown option " + a
                         + "; usage: --sizes 1000,5000,10000 --gcs g1,zgc --idle-seconds 60 --heap 512m --raw-writes 2000 "
-                        + "--out docs --work target/bench --append --smoke");
+                        + "--out docs --work target/bench --append --report-only --smoke");
             }
         }
         if (smoke) {
@@ -82,11 +84,14 @@ public final class Benchmark {
         for (String gc : gcs) {
             BenchRun.gcFlags(gc); // fails early on an unknown name
         }
-        return new Options(sizes, gcs, idle, settle, heap, 5, 50, rawWrites, 150, out, work, app, append);
+        return new Options(sizes, gcs, idle, settle, heap, 5, 50, rawWrites, 150, out, work, app, append, reportOnly);
     }
 
     /** Runs everything and writes {@code benchmarks.json}, {@code benchmarks.md} and {@code benchmarks.png} into out. */
     public static Path run(Options options) throws Exception {
+        if (options.reportOnly()) {
+            return rewrite(options);
+        }
         if (!Files.isRegularFile(options.quarkusApp().resolve("quarkus-run.jar"))) {
             throw new IllegalStateException(options.quarkusApp() + "/quarkus-run.jar not found: package the operator first "
                     + "(./mvnw package -DskipTests, which ./sluice bench does)");
@@ -121,6 +126,22 @@ public final class Benchmark {
             }
         }
         report.put("totalSeconds", BenchRun.seconds(System.nanoTime() - start));
+        return writeAll(options, report);
+    }
+
+    /**
+     * Re-reads the GC logs still in the work directory into the existing JSON and writes the table and
+     * chart again (after a change to what is parsed or shown), without running anything.
+     */
+    private static Path rewrite(Options options) throws Exception {
+        Path json = options.out().resolve("benchmarks.json");
+        ObjectNode report = (ObjectNode) Kube.JSON.readTree(json.toFile());
+        for (JsonNode run : report.path("runs")) {
+            Path gcLog = options.work().resolve(run.path("gc").asText() + "-" + run.path("n").asInt()).resolve("gc.log");
+            if (Files.exists(gcLog)) {
+                BenchRun.gcFigures((ObjectNode) run, gcLog);
+            }
+        }
         return writeAll(options, report);
     }
 

@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * and ZGC's "Pause Mark Start/Mark End/Relocate Start". Collections the harness itself asked for
  * (System.gc(), from {@code jcmd GC.class_histogram} / {@code GC.run}) are left out and counted apart.
  */
-record GcLog(List<Double> pausesMs, int explicitCollections) {
+record GcLog(List<Double> pausesMs, int explicitCollections, List<Double> stallsMs) {
+    private static final Pattern STALL = Pattern.compile("Allocation Stall \\(.*\\) (\\d+(?:\\.\\d+)?)ms\\s*$");
     private static final Pattern PAUSE = Pattern.compile("GC\\((\\d+)\\) (?:[yY]: )?(Pause [A-Za-z ]+?)(?: \\(.*\\))?(?: \\d+M->.*)? (\\d+(?:\\.\\d+)?)ms\\s*$");
     private static final Pattern EXPLICIT = Pattern.compile("GC\\((\\d+)\\) .*(System\\.gc\\(\\)|Diagnostic Command|Heap Inspection)");
 
@@ -29,7 +30,12 @@ record GcLog(List<Double> pausesMs, int explicitCollections) {
             }
         }
         List<Double> pauses = new ArrayList<>();
+        List<Double> stalls = new ArrayList<>();
         for (String line : lines) {
+            Matcher stall = STALL.matcher(line);
+            if (stall.find()) {
+                stalls.add(Double.parseDouble(stall.group(1)));
+            }
             if (!line.contains("Pause ")) {
                 continue;
             }
@@ -38,7 +44,7 @@ record GcLog(List<Double> pausesMs, int explicitCollections) {
                 pauses.add(Double.parseDouble(m.group(3)));
             }
         }
-        return new GcLog(pauses, explicit.size());
+        return new GcLog(pauses, explicit.size(), stalls);
     }
 
     static double percentile(List<Double> values, double p) {
