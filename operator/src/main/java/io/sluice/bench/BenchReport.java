@@ -67,11 +67,12 @@ final class BenchReport {
                         run.path("error").asText()));
             }
         }
-        if (report.has("totalSeconds")) {
-            s.append(String.format(Locale.ROOT, "Whole benchmark: %.1f minutes.%n", report.path("totalSeconds").asDouble() / 60));
-        } else {
-            s.append("(Partial: the benchmark was still running or stopped early.)\n");
+        double runs = 0;
+        for (JsonNode run : rows) {
+            runs += run.path("runSeconds").asDouble();
         }
+        s.append(String.format(Locale.ROOT, "The %d runs took %.1f minutes together%s.%n", rows.size(), runs / 60,
+                report.has("totalSeconds") ? "" : " (the benchmark was still running, or these rows come from several invocations)"));
         s.append("\n![Live heap and GC pauses against N](benchmarks.png)\n");
         return s.toString();
     }
