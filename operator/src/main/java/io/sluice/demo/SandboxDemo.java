@@ -148,7 +148,7 @@ public final class SandboxDemo {
             return 1;
         }
 
-        Thread.ofPlatform().name("demo-releases").daemon().start(() -> {
+        Thread releases = Thread.ofPlatform().name("demo-releases").daemon().start(() -> {
             int code = runReleases(seeded, start);
             if (once) {
                 try {
@@ -168,7 +168,14 @@ public final class SandboxDemo {
             exitCode.set(code);
             failure.set(cause);
         }, quarkusArgs);
-        stopping.set(true); // the releases thread is a daemon: it ends with the JVM, never cut off mid-push
+        stopping.set(true);
+        // The releases thread may be committing into the work tree: let it end before the files go.
+        releases.interrupt();
+        try {
+            releases.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         if (failure.get() != null) {
             output.line("demo FAILED: the operator did not start: %s", rootMessage(failure.get()));
             return exitCode.get() == 0 ? 1 : exitCode.get();
@@ -284,19 +291,33 @@ public final class SandboxDemo {
             }
         }
         if (workDir != null) {
-            deleteRecursively(workDir);
-            output.line("stopped; deleted %s", workDir);
+            if (deleteRecursively(workDir)) {
+                output.line("stopped; deleted %s", workDir);
+            } else {
+                output.line("stopped; could not delete %s", workDir);
+            }
         }
     }
 
-    private static void deleteRecursively(Path dir) {
-        try (Stream<Path> paths = Files.walk(dir)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
+    /** Deletes {@code dir}; a few attempts, in case something still being stopped wrote into it meanwhile. */
+    private static boolean deleteRecursively(Path dir) {
+        IOException last = null;
+        for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
+            try (Stream<Path> paths = Files.walk(dir)) {
+                for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(path);
+                }
+            } catch (IOException e) {
+                last = e;
+            } catch (UncheckedIOException e) {
+                last = e.getCause();
             }
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("sluice demo: could not delete " + dir + ": " + e);
         }
+        if (Files.exists(dir)) {
+            System.err.println("sluice demo: could not delete " + dir + ": " + last);
+            return false;
+        }
+        return true;
     }
 
     private static String rootMessage(Throwable t) {

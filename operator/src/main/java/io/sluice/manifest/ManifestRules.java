@@ -21,20 +21,17 @@ public final class ManifestRules {
 
     public static List<String> violations(ManifestSet manifests, String namespace) {
         List<String> problems = new ArrayList<>();
-        for (Manifest m : manifests.all()) {
+        List<ManifestSet.KindCheck> kinds = manifests.kindProblems(ManifestRules::checkKind); // once per parsed revision
+        for (int i = 0; i < manifests.all().size(); i++) {
+            Manifest m = manifests.all().get(i);
             GenericKubernetesResource object = m.object();
             String what = m.origin() + ": " + m.kind() + " " + m.name();
-            KubernetesResource typed;
-            try {
-                typed = SERIALIZATION.unmarshal(SERIALIZATION.asJson(object), KubernetesResource.class);
-            } catch (RuntimeException e) {
-                problems.add(what + ": not a valid " + object.getKind() + ": " + rootMessage(e));
-                continue;
+            ManifestSet.KindCheck kind = kinds.get(i);
+            if (kind.problem() != null) {
+                problems.add(what + kind.problem());
             }
-            if (typed instanceof GenericKubernetesResource) {
-                problems.add(what + ": unknown kind " + object.getApiVersion() + "/" + object.getKind());
-            } else if (!(typed instanceof Namespaced)) {
-                problems.add(what + ": cluster-scoped objects are not applied by a Rollout");
+            if (kind.invalid()) {
+                continue;
             }
             String ns = object.getMetadata().getNamespace();
             if (ns != null && !ns.isBlank() && !ns.equals(namespace)) {
@@ -43,6 +40,22 @@ public final class ManifestRules {
             }
         }
         return problems;
+    }
+
+    private static ManifestSet.KindCheck checkKind(Manifest m) {
+        GenericKubernetesResource object = m.object();
+        KubernetesResource typed;
+        try {
+            typed = SERIALIZATION.unmarshal(SERIALIZATION.asJson(object), KubernetesResource.class);
+        } catch (RuntimeException e) {
+            return new ManifestSet.KindCheck(": not a valid " + object.getKind() + ": " + rootMessage(e), true);
+        }
+        if (typed instanceof GenericKubernetesResource) {
+            return new ManifestSet.KindCheck(": unknown kind " + object.getApiVersion() + "/" + object.getKind(), false);
+        } else if (!(typed instanceof Namespaced)) {
+            return new ManifestSet.KindCheck(": cluster-scoped objects are not applied by a Rollout", false);
+        }
+        return new ManifestSet.KindCheck(null, false);
     }
 
     private static String rootMessage(Throwable e) {

@@ -19,6 +19,12 @@ public final class ManifestSet {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
 
     private final List<Manifest> manifests;
+    /** A manifest's kind checked regardless of namespace: the problem, if any; invalid: it is not even a valid object. */
+    record KindCheck(String problem, boolean invalid) {
+    }
+
+    /** Per manifest, what {@link ManifestRules} finds wrong with its kind regardless of namespace; computed once. */
+    private volatile List<KindCheck> kindProblems;
 
     private ManifestSet(List<Manifest> manifests) {
         this.manifests = List.copyOf(manifests);
@@ -71,6 +77,15 @@ public final class ManifestSet {
         } catch (IllegalArgumentException e) {
             throw new InvalidManifestException(where + ": not a Kubernetes object: " + e.getMessage());
         }
+    }
+
+    List<KindCheck> kindProblems(java.util.function.Function<Manifest, KindCheck> check) {
+        List<KindCheck> known = kindProblems;
+        if (known == null) {
+            known = manifests.stream().map(check).toList();
+            kindProblems = known;
+        }
+        return known;
     }
 
     public List<Manifest> all() {

@@ -95,6 +95,8 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final RolloutMetrics metrics;
     private final Notifier notifier;
     private final ClusterSecrets secrets;
+    /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
+    private final io.sluice.manifest.ParsedRevisions parsedRevisions = new io.sluice.manifest.ParsedRevisions(1024);
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
             EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, Notifier notifier,
@@ -336,7 +338,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             }
             GitSnapshot snapshot = git.read(new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
                     credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault())));
-            ManifestSet manifests = ManifestSet.parse(snapshot.files());
+            ManifestSet manifests = parsedRevisions.get(snapshot.revision(), gitSpec.pathOrDefault(), snapshot.files());
             List<String> violations = ManifestRules.violations(manifests, namespace);
             if (!violations.isEmpty()) {
                 throw new InvalidManifestException("revision " + ValidationPlanner.shortRevision(snapshot.revision())
