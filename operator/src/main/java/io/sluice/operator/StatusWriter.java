@@ -11,7 +11,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.net.HttpURLConnection;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * Writes a Rollout's status with a full update of the status subresource carrying the
@@ -38,17 +37,8 @@ public class StatusWriter {
      * object from before the write, until the watch delivers it, and would act on a step already
      * taken: weights set again, a promotion repeated.
      */
-    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next, Context<T> context) {
-        if (context == null) { // called directly, outside the framework (tests): there is no cache
-            return write(current, next, written -> { });
-        }
-        return write(current, next, written -> context.eventSourceRetriever().getControllerEventSource()
-                .handleRecentResourceUpdate(ResourceID.fromResource(written), written, current));
-    }
-
-    /** As {@link #write(CustomResource, Object, Context)}, telling {@code onWritten} what was written. */
     @SuppressWarnings("unchecked")
-    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next, Consumer<T> onWritten) {
+    public <X, T extends CustomResource<?, X>> Outcome write(T current, X next, Context<T> context) {
         if (Objects.equals(SERIALIZATION.asJson(current.getStatus()), SERIALIZATION.asJson(next))) {
             return Outcome.UNCHANGED;
         }
@@ -63,7 +53,10 @@ public class StatusWriter {
         try {
             T written = client.resources((Class<T>) current.getClass()).inNamespace(current.getMetadata().getNamespace())
                     .resource(update).updateStatus();
-            onWritten.accept(written);
+            if (context != null) { // null when called directly, outside the framework (tests): no cache
+                context.eventSourceRetriever().getControllerEventSource()
+                        .handleRecentResourceUpdate(ResourceID.fromResource(written), written, current);
+            }
             return Outcome.WRITTEN;
         } catch (KubernetesClientException e) {
             if (e.getCode() == HttpURLConnection.HTTP_CONFLICT) {
