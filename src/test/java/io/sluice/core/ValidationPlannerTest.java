@@ -41,12 +41,27 @@ class ValidationPlannerTest {
     }
 
     @Test
+    void aDegradedPhaseFromDeliveryIsNotAValidationProblem() {
+        Rollout rollout = rollout();
+        RolloutStatus previous = ValidationPlanner.plan(rollout, SourceOutcome.read(SNAPSHOT, 3), List.of(), T0).status();
+        previous.phase = RolloutPhase.Degraded;
+        previous.message = "stable 3f2a9c1d8e7b is not fully available (1/7 pods)";
+        rollout.setStatus(previous);
+
+        Plan plan = ValidationPlanner.plan(rollout, SourceOutcome.read(SNAPSHOT, 3), List.of(), T0.plusSeconds(5));
+
+        assertThat(plan.problem()).isEmpty();
+        assertThat(plan.status().phase).as("left for the delivery planner to decide again").isEqualTo(RolloutPhase.Degraded);
+    }
+
+    @Test
     void anUnreachableSourceDegradesTheRolloutWithAWarning() {
         Problem unreachable = new Problem("GitUnreachable", "cannot fetch https://git.example.com/x.git: connection refused");
         Plan plan = ValidationPlanner.plan(rollout(), SourceOutcome.failed(unreachable), List.of(), T0);
 
         assertThat(plan.status().phase).isEqualTo(RolloutPhase.Degraded);
         assertThat(plan.status().message).isEqualTo(unreachable.message());
+        assertThat(plan.problem()).contains(unreachable.message());
         assertThat(plan.status().condition(ConditionTypes.SOURCE_READY)).get()
                 .extracting(c -> c.status, c -> c.reason).containsExactly("False", "GitUnreachable");
         assertThat(plan.status().condition(ConditionTypes.REFERENCES_RESOLVED)).get()

@@ -352,6 +352,24 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    void aStableShortOfPodsIsDegradedOnlyWhileItIsShort() {
+        String v1 = repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+
+        deployments.hold("checkout-stable");
+        Rollout degraded = awaitPhase(rollout, RolloutPhase.Degraded);
+        assertThat(degraded.getStatus().message).isEqualTo("stable " + v1.substring(0, 12) + " is not fully available (0/1 pods)");
+        sleepQuietly(Duration.ofSeconds(2));
+        assertThat(get(rollout).getStatus().message).as("the same message on every pass, not one that grows")
+                .isEqualTo(degraded.getStatus().message);
+
+        deployments.release("checkout-stable");
+        Rollout healthy = awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(healthy.getStatus().message).isEqualTo("revision " + v1.substring(0, 12) + " is stable and serves all traffic");
+    }
+
+    @Test
     void pauseHoldsTheRolloutAndReplicasSetOnTheLiveStableSurviveGitSyncs() {
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });

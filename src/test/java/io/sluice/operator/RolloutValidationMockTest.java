@@ -142,7 +142,9 @@ class RolloutValidationMockTest {
         Rollout seen = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "True");
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
                 assertThat(get(rollout).getStatus().source.revision).isEqualTo(fixed));
-        assertThat(seen.getStatus().phase).isIn(RolloutPhase.Pending, RolloutPhase.Degraded);
+        assertThat(seen.getStatus().phase).as("the fixed revision is deployed as the first stable")
+                .isEqualTo(RolloutPhase.Progressing);
+        assertThat(seen.getStatus().message).doesNotContain("broken.yaml");
     }
 
     @Test

@@ -32,8 +32,13 @@ public final class ValidationPlanner {
         }
     }
 
-    /** The status to write and the events to record. */
-    public record Plan(RolloutStatus status, List<RolloutEvent> events) {
+    /**
+     * The status to write and the events to record. {@code problem} is the failing condition's
+     * message when the source or a reference is wrong; it is empty when they are in order, whatever
+     * phase the previous status had (a Degraded phase set by the delivery planner is not a
+     * validation problem and must not be treated as one).
+     */
+    public record Plan(RolloutStatus status, List<RolloutEvent> events, Optional<String> problem) {
     }
 
     private ValidationPlanner() {
@@ -82,7 +87,7 @@ public final class ValidationPlanner {
             next.message = "waiting for the source";
         }
         // Otherwise phase and message are the delivery planner's to set.
-        return new Plan(next, events(previous.conditions, conditions, next));
+        return new Plan(next, events(previous.conditions, conditions, next), failing.map(c -> c.message));
     }
 
     /** Warnings for conditions that newly went False; one Normal event when everything became valid. */

@@ -223,10 +223,12 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             }
             requeue = Optional.of(config.retryInterval());
         }
-        if (validated.phase == RolloutPhase.Degraded && next.phase != RolloutPhase.Aborted) {
-            // A problem with the source or the references is what a reader must see first.
+        if (validation.problem().isPresent() && next.phase != RolloutPhase.Aborted) {
+            // A problem with the source or the references is what a reader must see first. Only a
+            // problem found now: the phase inherited from the last status may be the delivery
+            // planner's own Degraded (stable short of pods), which the planner re-decides each pass.
             next.phase = RolloutPhase.Degraded;
-            next.message = validated.message + (next.stableRevision != null
+            next.message = validation.problem().get() + (next.stableRevision != null
                     ? "; stable " + ValidationPlanner.shortRevision(next.stableRevision) + " keeps serving" : "");
         }
         Duration poll = Durations.parse(spec.source.git.intervalOrDefault());
