@@ -16,6 +16,8 @@ import java.nio.file.Path;
 final class ManualOperator {
     final RolloutReconciler reconciler;
     final JGitSource git;
+    final TrafficBrake brake;
+    final RepositoryPoller poller;
 
     ManualOperator(KubernetesClient client, MutableClock clock, Path gitCache) {
         this(client, clock, TestConfig.of(gitCache));
@@ -23,8 +25,10 @@ final class ManualOperator {
 
     ManualOperator(KubernetesClient client, MutableClock clock, SluiceConfig config) {
         git = new JGitSource(config, clock, new SimpleMeterRegistry());
+        IstioTrafficRouter router = new IstioTrafficRouter(client);
         reconciler = new RolloutReconciler(client, git, new StatusWriter(client), new EventRecorder(client, clock),
-                new DeliveryExecutor(client, new ClusterObjects(client), new IstioTrafficRouter(client)),
+                new DeliveryExecutor(client, new ClusterObjects(client), router), brake = new TrafficBrake(client, router),
+                poller = new RepositoryPoller(git, clock),
                 new RolloutMetrics(new SimpleMeterRegistry()), (notification, destinations) -> { }, config, clock);
     }
 }

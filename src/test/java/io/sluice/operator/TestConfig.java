@@ -66,6 +66,11 @@ final class TestConfig {
             }
 
             @Override
+            public Duration resyncInterval() {
+                return Duration.ofMinutes(10);
+            }
+
+            @Override
             public Notifications notifications() {
                 return new Notifications() {
                     @Override

@@ -38,6 +38,15 @@ public interface SluiceConfig {
     @WithDefault("10s")
     Duration timerResolution();
 
+    /**
+     * How often a Rollout with nothing to wait for (no timer, no problem) is reconciled anyway, as a
+     * safety net for changes no event reports (a hand-edited VirtualService, say). New commits do
+     * not wait for it: each repository is polled at its Rollouts' {@code source.git.interval} and
+     * wakes the Rollouts it moved.
+     */
+    @WithDefault("10m")
+    Duration resyncInterval();
+
     /** How often the Rollout gauges on the metrics endpoint are recomputed from the informer cache. */
     @WithDefault("15s")
     Duration metricsRefresh();

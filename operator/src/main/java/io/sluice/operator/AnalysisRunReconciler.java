@@ -46,19 +46,21 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
     private final ArgResolver args;
     private final MetricAssessment assessment = new MetricAssessment(new ConditionEvaluator());
     private final RolloutMetrics metrics;
+    private final TrafficBrake brake;
     private final SluiceConfig config;
     private final Clock clock;
 
     @Inject
     public AnalysisRunReconciler(KubernetesClient client, StatusWriter statusWriter, ClusterSecrets secrets,
-            RolloutMetrics metrics, SluiceConfig config, Clock clock) {
+            RolloutMetrics metrics, TrafficBrake brake, SluiceConfig config, Clock clock) {
         this(client, statusWriter, new PrometheusProvider(config.prometheus(), secrets, client.getNamespace()), secrets,
-                metrics, config, clock);
+                metrics, brake, config, clock);
     }
 
     AnalysisRunReconciler(KubernetesClient client, StatusWriter statusWriter, MetricProvider provider,
-            ClusterSecrets secrets, RolloutMetrics metrics, SluiceConfig config, Clock clock) {
+            ClusterSecrets secrets, RolloutMetrics metrics, TrafficBrake brake, SluiceConfig config, Clock clock) {
         this.client = client;
+        this.brake = brake;
         this.statusWriter = statusWriter;
         this.metrics = metrics;
         this.provider = provider;
@@ -126,6 +128,11 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }
         if (written == StatusWriter.Outcome.WRITTEN) {
+            if (next.phase == AnalysisPhase.Failed || next.phase == AnalysisPhase.Error) {
+                // The verdict is on record: traffic goes back to stable now, not when the Rollout's
+                // reconcile (which aborts the canary) gets its turn.
+                brake.engage(run);
+            }
             if (next.phase.isCompleted()) {
                 this.metrics.analysisCompleted(next.phase);
                 LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),

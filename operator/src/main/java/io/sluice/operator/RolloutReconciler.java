@@ -95,13 +95,17 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final RolloutMetrics metrics;
     private final Notifier notifier;
     private final ClusterSecrets secrets;
+    private final TrafficBrake brake;
+    private final RepositoryPoller poller;
     /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
     private final io.sluice.manifest.ParsedRevisions parsedRevisions = new io.sluice.manifest.ParsedRevisions(1024);
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
-            EventRecorder events, DeliveryExecutor executor, RolloutMetrics metrics, Notifier notifier,
-            SluiceConfig config, Clock clock) {
+            EventRecorder events, DeliveryExecutor executor, TrafficBrake brake, RepositoryPoller poller,
+            RolloutMetrics metrics, Notifier notifier, SluiceConfig config, Clock clock) {
         this.client = client;
+        this.brake = brake;
+        this.poller = poller;
         this.metrics = metrics;
         this.notifier = notifier;
         this.secrets = new ClusterSecrets(client);
@@ -125,6 +129,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     @Override
     public List<EventSource<?, Rollout>> prepareEventSources(EventSourceContext<Rollout> context) {
         rollouts = context.getPrimaryCache();
+        poller.attach(() -> context.getPrimaryCache().list(), r -> pushes.propagateEvent(ResourceID.fromResource(r)));
         metrics.watch(() -> context.getPrimaryCache().list());
         var deployments = InformerEventSourceConfiguration.from(Deployment.class, Rollout.class)
                 .withName("deployments")
@@ -194,6 +199,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             return write(rollout, plan.status(), plan.events(), Optional.of(config.retryInterval()), context);
         }
 
+        long brakeEpoch = brake.epoch(rollout); // before anything is observed: see TrafficBrake
         Observed observed = observeSource(rollout);
         var validation = ValidationPlanner.plan(rollout, observed.source(), observed.referenceProblems(), clock.instant());
         RolloutStatus validated = validation.status();
@@ -210,8 +216,17 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         Optional<Duration> requeue = plan.requeueAfter();
         try {
             int weightBefore = Optional.ofNullable(validated.canaryWeight).orElse(0);
-            next.inventory = executor.execute(plan.actions(), new DeliveryExecutor.Context(rollout, desired,
-                    routingTarget(rollout, desired), weightBefore, validated.inventory));
+            var actionContext = new DeliveryExecutor.Context(rollout, desired,
+                    RoutingTargets.of(client, rollout, desired.flatMap(c -> c.workloadServices().stream()
+                            .map(sv -> sv.getMetadata().getName()).findFirst())), weightBefore, validated.inventory);
+            Optional<List<String>> inventory = brake.unlessEngagedSince(rollout, brakeEpoch,
+                    () -> executor.execute(plan.actions(), actionContext));
+            if (inventory.isEmpty()) {
+                LOG.debugf("Rollout %s/%s: an analysis failed while this pass was deciding; deciding again",
+                        namespace, rollout.getMetadata().getName());
+                return UpdateControl.<Rollout>noUpdate().reschedule(); // at once, from a fresh observation
+            }
+            next.inventory = inventory.get();
             toRecord.addAll(plan.events());
         } catch (DeliveryExecutor.ActionFailedException e) {
             LOG.warnf("Rollout %s/%s: %s", namespace, rollout.getMetadata().getName(), e.getMessage());
@@ -231,7 +246,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             next.message = validation.problem().get() + (next.stableRevision != null
                     ? "; stable " + ValidationPlanner.shortRevision(next.stableRevision) + " keeps serving" : "");
         }
-        Duration poll = Durations.parse(spec.source.git.intervalOrDefault());
+        // New commits are the poller's to notice (RepositoryPoller); a Rollout with nothing to wait for
+        // is looked at again only as a safety net.
+        Duration poll = config.resyncInterval();
         if (observed.source().problem().isPresent() || !observed.referenceProblems().isEmpty()) {
             poll = config.retryInterval();
         }
@@ -338,8 +355,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 throw new SourceException("UrlNotAllowed", "local repositories (" + gitSpec.url.split("://")[0]
                         + " URLs and paths) are not allowed by this operator; use https://, ssh:// or git://");
             }
-            GitSnapshot snapshot = git.read(new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
-                    credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault())));
+            GitRequest request = new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
+                    credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault()));
+            GitSnapshot snapshot = git.read(request);
+            poller.track(request); // from now on a new commit wakes this Rollout; it need not poll itself
             ManifestSet manifests = parsedRevisions.get(snapshot.revision(), gitSpec.pathOrDefault(), snapshot.files());
             List<String> violations = ManifestRules.violations(manifests, namespace);
             if (!violations.isEmpty()) {
@@ -389,24 +408,6 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             return new Observed(SourceOutcome.failed(new Problem("InvalidManifest", e.getMessage())),
                     ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), Optional.empty());
         }
-    }
-
-    /**
-     * Where traffic is split: the stable and canary copies of the Service the VirtualService routes
-     * to. Without a usable revision (Git down) they are found by their labels, so an abort still works.
-     */
-    private RoutingTarget routingTarget(Rollout rollout, Optional<RevisionContent> content) {
-        String namespace = rollout.getMetadata().getNamespace();
-        var istio = rollout.getSpec().strategy.canary.trafficRouting.istio;
-        String service = content.flatMap(c -> c.workloadServices().stream().map(s -> s.getMetadata().getName()).findFirst())
-                .or(() -> client.services().inNamespace(namespace)
-                        .withLabels(Map.of(Labels.ROLLOUT, rollout.getMetadata().getName(), Labels.ROLE, Labels.STABLE))
-                        .list().getItems().stream().map(s -> s.getMetadata().getName().replaceFirst("-stable$", ""))
-                        .findFirst())
-                .orElse(rollout.getSpec().workloadRef.name);
-        return new RoutingTarget(namespace, istio, WorkloadModel.serviceName(service, Labels.STABLE),
-                WorkloadModel.serviceName(service, Labels.CANARY), WorkloadModel.podLabels(rollout, Labels.STABLE),
-                WorkloadModel.podLabels(rollout, Labels.CANARY));
     }
 
     /** The short name of the host the first managed HTTP route of a VirtualService sends traffic to. */

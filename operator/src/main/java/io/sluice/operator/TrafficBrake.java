@@ -1,0 +1,145 @@
+package io.sluice.operator;
+
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sluice.api.v1alpha1.AnalysisRun;
+import io.sluice.api.v1alpha1.Rollout;
+import io.sluice.api.v1alpha1.RolloutStatus;
+import io.sluice.traffic.RoutingTarget;
+import io.sluice.traffic.TrafficRouter;
+import io.sluice.traffic.TrafficRoutingException;
+import io.sluice.workload.Labels;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The short way back to stable. When an AnalysisRun's verdict turns Failed or Error, the AnalysisRun
+ * reconciler engages the brake at once: the owning Rollout's managed routes go to 100 % stable
+ * (written and read back) without waiting for the Rollout's own reconcile, which can be queued
+ * behind thousands of others while a commit touches many Rollouts. That reconcile still does the
+ * abort itself (status, event, notification, pinning the revision, the delayed scale-down); the
+ * brake only moves traffic, and only ever towards stable.
+ *
+ * <p>A Rollout reconcile that looked at the analysis before the brake must not act after it (it
+ * could raise the canary's weight again, or promote). So every Rollout reconcile notes the
+ * Rollout's brake epoch before it observes anything, and performs its actions under the Rollout's
+ * lock only if the epoch has not moved; the brake moves the epoch under the same lock before it
+ * writes. Locks and epochs are striped: a fixed memory cost whatever the number of Rollouts, at the
+ * price of an occasional needless extra pass for a Rollout sharing a stripe.
+ */
+@ApplicationScoped
+public class TrafficBrake {
+    private static final Logger LOG = Logger.getLogger(TrafficBrake.class);
+    private static final int STRIPES = 1024;
+
+    /** What engaging the brake did. */
+    public enum Outcome {
+        /** The managed routes were moved to 100 % stable and verified. */
+        ENGAGED,
+        /** Traffic was already all on stable. */
+        ALREADY_STABLE,
+        /** The run is not the Rollout's current analysis, or there is no canary: nothing to do. */
+        NOT_CURRENT,
+        /** The routes could not be written or read; the Rollout's own reconcile will abort as usual. */
+        FAILED
+    }
+
+    /** The actions of one reconcile pass. */
+    @FunctionalInterface
+    public interface Actions<T> {
+        T perform() throws DeliveryExecutor.ActionFailedException;
+    }
+
+    private final KubernetesClient client;
+    private final TrafficRouter router;
+    private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
+    private final AtomicLongArray epochs = new AtomicLongArray(STRIPES);
+
+    public TrafficBrake(KubernetesClient client, TrafficRouter router) {
+        this.client = client;
+        this.router = router;
+        for (int i = 0; i < STRIPES; i++) {
+            locks[i] = new ReentrantLock();
+        }
+    }
+
+    /** To be taken by a reconcile before it observes anything. */
+    public long epoch(Rollout rollout) {
+        return epochs.get(stripe(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName()));
+    }
+
+    /**
+     * Performs a reconcile's actions under the Rollout's lock, unless the brake was engaged since
+     * {@code epoch}: then nothing is done and the result is empty (the pass must be repeated from a
+     * fresh observation).
+     */
+    public <T> Optional<T> unlessEngagedSince(Rollout rollout, long epoch, Actions<T> actions)
+            throws DeliveryExecutor.ActionFailedException {
+        int i = stripe(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName());
+        locks[i].lock();
+        try {
+            if (epochs.get(i) != epoch) {
+                return Optional.empty();
+            }
+            return Optional.of(actions.perform());
+        } finally {
+            locks[i].unlock();
+        }
+    }
+
+    /** Sends the owning Rollout's traffic to stable because {@code run} failed; see the class comment. */
+    public Outcome engage(AnalysisRun run) {
+        String namespace = run.getMetadata().getNamespace();
+        Optional<String> owner = owningRollout(run);
+        if (owner.isEmpty()) {
+            return Outcome.NOT_CURRENT;
+        }
+        int i = stripe(namespace, owner.get());
+        locks[i].lock();
+        try {
+            epochs.incrementAndGet(i);
+            Rollout rollout = client.resources(Rollout.class).inNamespace(namespace).withName(owner.get()).get();
+            if (rollout == null || !isCurrentAnalysis(rollout.getStatus(), run.getMetadata().getName())) {
+                return Outcome.NOT_CURRENT;
+            }
+            RoutingTarget target = RoutingTargets.of(client, rollout, Optional.empty());
+            if (router.currentWeight(target) == 0) {
+                return Outcome.ALREADY_STABLE;
+            }
+            router.setWeight(target, 0);
+            LOG.infof("Rollout %s/%s: analysis %s %s; traffic sent to stable ahead of the abort", namespace,
+                    owner.get(), run.getMetadata().getName(), run.getStatus().phase.name().toLowerCase());
+            return Outcome.ENGAGED;
+        } catch (TrafficRoutingException | KubernetesClientException e) {
+            LOG.warnf("Rollout %s/%s: could not send traffic to stable after analysis %s failed (%s); "
+                    + "the Rollout's reconcile aborts the canary", namespace, owner.get(), run.getMetadata().getName(),
+                    e.getMessage());
+            return Outcome.FAILED;
+        } finally {
+            locks[i].unlock();
+        }
+    }
+
+    private static boolean isCurrentAnalysis(RolloutStatus status, String runName) {
+        return status != null && status.canaryRevision != null
+                && (status.stepAnalysis != null && runName.equals(status.stepAnalysis.name)
+                    || status.backgroundAnalysis != null && runName.equals(status.backgroundAnalysis.name));
+    }
+
+    private static Optional<String> owningRollout(AnalysisRun run) {
+        return Optional.ofNullable(run.getMetadata().getOwnerReferences()).stream().flatMap(java.util.List::stream)
+                .filter(r -> "Rollout".equals(r.getKind()) && Boolean.TRUE.equals(r.getController()))
+                .map(OwnerReference::getName).findFirst()
+                .or(() -> Optional.ofNullable(run.getMetadata().getLabels()).map(l -> l.get(Labels.ROLLOUT)));
+    }
+
+    private static int stripe(String namespace, String name) {
+        return Math.floorMod(Objects.hash(namespace, name), STRIPES);
+    }
+}
