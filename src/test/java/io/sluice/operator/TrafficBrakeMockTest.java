@@ -8,6 +8,9 @@ import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.AnalysisRunStatus;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
+import io.sluice.analysis.QueryValue;
+import io.sluice.analysis.Reading;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.sluice.core.RolloutFixtures;
 import io.sluice.sandbox.SandboxDeploymentController;
 import io.sluice.testing.git.GitRepoFixture;
@@ -23,7 +26,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -69,8 +71,13 @@ class TrafficBrakeMockTest {
     void aFailedAnalysisSendsTrafficToStableBeforeTheRolloutIsReconciled() {
         AnalysisRun run = canaryAtTenPercentWithItsAnalysisRunning();
 
-        AnalysisRun failed = fail(run);
-        assertThat(operator.brake.engage(failed)).isEqualTo(TrafficBrake.Outcome.ENGAGED);
+        var analyses = new AnalysisRunReconciler(client, new StatusWriter(client),
+                (metric, args) -> Reading.Taken.of(new QueryValue.Single(0.2)), new ClusterSecrets(client),
+                new RolloutMetrics(new SimpleMeterRegistry()), operator.brake, TestConfig.of(cache), clock);
+        assertThat(run.getStatus()).as("a run not measured yet").isNull();
+        analyses.reconcile(run, null); // measures 0.2 against `result < 0.01`: Failed, and the brake engages
+        AnalysisRun failed = client.resource(run).get();
+        assertThat(failed.getStatus().phase).isEqualTo(AnalysisPhase.Failed);
 
         assertThat(weights()).as("the VirtualService, right after the brake").containsExactly(100, 0);
         Rollout untouched = rollout();
@@ -86,7 +93,7 @@ class TrafficBrakeMockTest {
         assertThat(deployment("checkout-stable").getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
                 .as("stable untouched").isEqualTo("checkout:1.0");
 
-        assertThat(operator.brake.engage(failed)).as("engaging again changes nothing")
+        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed)).as("engaging again changes nothing")
                 .isEqualTo(TrafficBrake.Outcome.ALREADY_STABLE);
     }
 
@@ -96,17 +103,14 @@ class TrafficBrakeMockTest {
         Rollout seenBefore = rollout();
         long epoch = operator.brake.epoch(seenBefore);
 
-        operator.brake.engage(fail(run));
+        operator.brake.engage(fail(run), AnalysisPhase.Failed);
 
         AtomicBoolean acted = new AtomicBoolean();
-        Optional<String> result = operator.brake.unlessEngagedSince(seenBefore, epoch, () -> {
-            acted.set(true);
-            return "weight 50";
-        });
-        assertThat(result).isEmpty();
+        assertThat(operator.brake.unlessEngagedSince(seenBefore, epoch, () -> acted.set(true))).isFalse();
         assertThat(acted).as("actions decided on the old observation are not performed").isFalse();
-        assertThat(operator.brake.unlessEngagedSince(seenBefore, operator.brake.epoch(seenBefore), () -> "fresh"))
-                .as("a pass that starts after the brake acts").contains("fresh");
+        assertThat(operator.brake.unlessEngagedSince(seenBefore, operator.brake.epoch(seenBefore), () -> acted.set(true)))
+                .as("a pass that starts after the brake acts").isTrue();
+        assertThat(acted).isTrue();
     }
 
     @Test
@@ -114,8 +118,43 @@ class TrafficBrakeMockTest {
         AnalysisRun run = canaryAtTenPercentWithItsAnalysisRunning();
         AnalysisRun stale = client.resource(copyNamed(run, run.getMetadata().getName() + "-old")).create();
 
-        assertThat(operator.brake.engage(fail(stale))).isEqualTo(TrafficBrake.Outcome.NOT_CURRENT);
+        assertThat(operator.brake.engage(fail(stale), AnalysisPhase.Failed)).isEqualTo(TrafficBrake.Outcome.NOT_CURRENT);
         assertThat(weights()).containsExactly(90, 10);
+    }
+
+    @Test
+    void aCanaryPastItsLastStepIsLeftToTheRolloutsReconcile() {
+        AnalysisRun run = canaryAtTenPercentWithItsAnalysisRunning();
+        Rollout promoting = rollout();
+        promoting.getStatus().currentStepIndex = promoting.getSpec().strategy.canary.steps.size();
+        client.resource(promoting).updateStatus();
+
+        assertThat(operator.brake.engage(fail(run), AnalysisPhase.Failed))
+                .as("promotion may have begun: stable may already run the canary's template")
+                .isEqualTo(TrafficBrake.Outcome.NOT_CURRENT);
+        assertThat(weights()).containsExactly(90, 10);
+    }
+
+    @Test
+    void aPendingPromoteOrAPauseIsLeftToTheRolloutsReconcile() {
+        AnalysisRun run = canaryAtTenPercentWithItsAnalysisRunning();
+        RolloutFixtures.editRollout(client, namespace, "checkout", r -> r.getSpec().promote = RolloutFixtures.promote("p1", false));
+        AnalysisRun failed = fail(run);
+        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed))
+                .as("the planner takes a pending promote before it looks at the step's analysis")
+                .isEqualTo(TrafficBrake.Outcome.NOT_CURRENT);
+
+        RolloutFixtures.editRollout(client, namespace, "checkout", r -> {
+            r.getSpec().promote = null;
+            r.getSpec().paused = true;
+        });
+        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed)).as("a paused Rollout decides nothing")
+                .isEqualTo(TrafficBrake.Outcome.NOT_CURRENT);
+        assertThat(weights()).containsExactly(90, 10);
+
+        RolloutFixtures.editRollout(client, namespace, "checkout", r -> r.getSpec().paused = false);
+        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed)).isEqualTo(TrafficBrake.Outcome.ENGAGED);
+        assertThat(weights()).containsExactly(100, 0);
     }
 
     /** v1 becomes stable, v2's canary takes 10 % and its step analysis starts. */

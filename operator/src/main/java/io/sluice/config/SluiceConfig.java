@@ -40,7 +40,7 @@ public interface SluiceConfig {
 
     /**
      * How often a Rollout with nothing to wait for (no timer, no problem) is reconciled anyway, as a
-     * safety net for changes no event reports (a hand-edited VirtualService, say). New commits do
+     * safety net for changes no event reports (a Secret or an analysis template deleted, say). New commits do
      * not wait for it: each repository is polled at its Rollouts' {@code source.git.interval} and
      * wakes the Rollouts it moved.
      */

@@ -128,15 +128,15 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             return UpdateControl.<AnalysisRun>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }
         if (written == StatusWriter.Outcome.WRITTEN) {
-            if (next.phase == AnalysisPhase.Failed || next.phase == AnalysisPhase.Error) {
-                // The verdict is on record: traffic goes back to stable now, not when the Rollout's
-                // reconcile (which aborts the canary) gets its turn.
-                brake.engage(run);
-            }
             if (next.phase.isCompleted()) {
                 this.metrics.analysisCompleted(next.phase);
                 LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),
                         next.phase, next.message);
+            }
+            if (next.phase == AnalysisPhase.Failed || next.phase == AnalysisPhase.Error) {
+                // The verdict is on record: traffic goes back to stable now, not when the Rollout's
+                // reconcile (which aborts the canary) gets its turn.
+                brake.engage(run, next.phase);
             }
         }
         if (next.phase.isCompleted() || nextDue.isEmpty()) {

@@ -4,6 +4,7 @@ import io.quarkus.scheduler.Scheduled;
 import io.sluice.api.v1alpha1.Condition;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.core.ConditionTypes;
+import io.sluice.core.Durations;
 import io.sluice.source.GitRequest;
 import io.sluice.source.GitSnapshot;
 import io.sluice.source.GitSource;
@@ -16,7 +17,9 @@ import org.jboss.logging.Logger;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -32,7 +35,7 @@ import java.util.stream.Stream;
  * Rollout would be reconciled in full every interval just to find out that nothing changed: with
  * 10,000 Rollouts on a handful of repositories, an idle minute now costs a handful of fetches
  * instead of 10,000 reconciles. Each Rollout is still looked at every {@code sluice.resync-interval}
- * as a safety net (for changes no event reports, such as a hand-edited VirtualService).
+ * as a safety net (for changes no event reports, such as a deleted Secret or analysis template).
  *
  * <p>The reconciler registers what it read after each successful read; repositories no Rollout
  * reads any more are dropped. Only the leader reconciles, so only the leader polls.
@@ -48,14 +51,16 @@ public class RepositoryPoller {
         }
     }
 
+    /** Replaced, never changed, by {@link #track}: a poll that drops an entry drops only the one it looked at. */
     private static final class Entry {
-        volatile GitRequest request;
+        final GitRequest request;
         volatile Instant nextPoll;
-        final AtomicBoolean polling = new AtomicBoolean();
+        final AtomicBoolean polling;
 
-        Entry(GitRequest request, Instant nextPoll) {
+        Entry(GitRequest request, Instant nextPoll, AtomicBoolean polling) {
             this.request = request;
             this.nextPoll = nextPoll;
+            this.polling = polling;
         }
     }
 
@@ -80,18 +85,13 @@ public class RepositoryPoller {
 
     /**
      * The reconciler read the source with {@code request}: poll that repository and ref from now on,
-     * with the latest request's credentials and the shortest interval of the Rollouts reading it.
+     * with the latest request's credentials, at the shortest interval of the Rollouts reading it.
      */
     void track(GitRequest request) {
         Key key = Key.of(request.url(), request.ref());
-        entries.compute(key, (k, entry) -> {
-            if (entry == null) {
-                return new Entry(request, clock.instant().plus(request.maxAge()));
-            }
-            Duration interval = entry.request.maxAge().compareTo(request.maxAge()) < 0 ? entry.request.maxAge() : request.maxAge();
-            entry.request = new GitRequest(request.url(), request.ref(), request.path(), request.credentials(), interval);
-            return entry;
-        });
+        entries.compute(key, (k, entry) -> entry == null
+                ? new Entry(request, clock.instant().plus(request.maxAge()), new AtomicBoolean())
+                : new Entry(request, entry.nextPoll, entry.polling));
     }
 
     /** The repositories polled now (for tests and the benchmark's explanation). */
@@ -120,12 +120,17 @@ public class RepositoryPoller {
 
     /** Polls one repository now; wakes the Rollouts whose source moved or failed. */
     private void poll(Key key, Entry entry) {
+        Duration interval = entry.request.maxAge();
         try {
-            if (rollouts.get().noneMatch(r -> reads(r, key))) {
+            Optional<Duration> shortest = rollouts.get().filter(r -> reads(r, key)).map(RepositoryPoller::interval)
+                    .min(Comparator.naturalOrder());
+            if (shortest.isEmpty()) {
                 entries.remove(key, entry);
                 return;
             }
-            GitRequest request = entry.request;
+            interval = shortest.get();
+            GitRequest latest = entry.request;
+            GitRequest request = new GitRequest(latest.url(), latest.ref(), latest.path(), latest.credentials(), interval);
             GitSnapshot snapshot;
             try {
                 snapshot = git.read(request);
@@ -141,8 +146,20 @@ public class RepositoryPoller {
         } catch (RuntimeException e) {
             LOG.warnf(e, "polling %s (%s) failed", key.repository(), key.ref());
         } finally {
-            entry.nextPoll = clock.instant().plus(entry.request.maxAge());
+            Instant next = clock.instant().plus(interval);
+            entries.computeIfPresent(key, (k, current) -> {
+                current.nextPoll = next;
+                return current;
+            });
             entry.polling.set(false);
+        }
+    }
+
+    private static Duration interval(Rollout r) {
+        try {
+            return Durations.parse(r.getSpec().source.git.intervalOrDefault());
+        } catch (RuntimeException unparseable) {
+            return Duration.ofMinutes(1); // SpecCheck reports it on the Rollout; poll at the default meanwhile
         }
     }
 

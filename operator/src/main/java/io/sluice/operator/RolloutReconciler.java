@@ -219,14 +219,15 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             var actionContext = new DeliveryExecutor.Context(rollout, desired,
                     RoutingTargets.of(client, rollout, desired.flatMap(c -> c.workloadServices().stream()
                             .map(sv -> sv.getMetadata().getName()).findFirst())), weightBefore, validated.inventory);
-            Optional<List<String>> inventory = brake.unlessEngagedSince(rollout, brakeEpoch,
-                    () -> executor.execute(plan.actions(), actionContext));
-            if (inventory.isEmpty()) {
+            var inventory = new java.util.concurrent.atomic.AtomicReference<List<String>>();
+            boolean acted = brake.unlessEngagedSince(rollout, brakeEpoch,
+                    () -> inventory.set(executor.execute(plan.actions(), actionContext)));
+            if (!acted) {
                 LOG.debugf("Rollout %s/%s: an analysis failed while this pass was deciding; deciding again",
                         namespace, rollout.getMetadata().getName());
                 return UpdateControl.<Rollout>noUpdate().reschedule(); // at once, from a fresh observation
             }
-            next.inventory = inventory.get();
+            next.inventory = inventory.get(); // null when nothing was ever applied
             toRecord.addAll(plan.events());
         } catch (DeliveryExecutor.ActionFailedException e) {
             LOG.warnf("Rollout %s/%s: %s", namespace, rollout.getMetadata().getName(), e.getMessage());
@@ -248,13 +249,23 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         }
         // New commits are the poller's to notice (RepositoryPoller); a Rollout with nothing to wait for
         // is looked at again only as a safety net.
-        Duration poll = config.resyncInterval();
+        Duration poll = resyncInterval(rollout);
         if (observed.source().problem().isPresent() || !observed.referenceProblems().isEmpty()) {
             poll = config.retryInterval();
         }
         Duration finalPoll = poll;
         return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)),
                 context);
+    }
+
+    /**
+     * The resync interval, shortened by up to a tenth by a fixed amount per Rollout, so that Rollouts
+     * synced together (at startup, after one commit) do not all come back in the same second.
+     */
+    private Duration resyncInterval(Rollout rollout) {
+        Duration full = config.resyncInterval();
+        int spread = Math.floorMod(Objects.hash(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName()), 1000);
+        return full.minus(full.dividedBy(10).multipliedBy(spread).dividedBy(1000));
     }
 
     private UpdateControl<Rollout> write(Rollout rollout, RolloutStatus status, List<RolloutEvent> toRecord,

@@ -2,7 +2,7 @@ package io.sluice.operator;
 
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.sluice.api.v1alpha1.AnalysisPhase;
 import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutStatus;
@@ -44,7 +44,10 @@ public class TrafficBrake {
         ENGAGED,
         /** Traffic was already all on stable. */
         ALREADY_STABLE,
-        /** The run is not the Rollout's current analysis, or there is no canary: nothing to do. */
+        /**
+         * The run is not the Rollout's current analysis, there is no canary, or the canary is past its
+         * last step (promotion): nothing to do here.
+         */
         NOT_CURRENT,
         /** The routes could not be written or read; the Rollout's own reconcile will abort as usual. */
         FAILED
@@ -52,8 +55,8 @@ public class TrafficBrake {
 
     /** The actions of one reconcile pass. */
     @FunctionalInterface
-    public interface Actions<T> {
-        T perform() throws DeliveryExecutor.ActionFailedException;
+    public interface Actions {
+        void perform() throws DeliveryExecutor.ActionFailedException;
     }
 
     private final KubernetesClient client;
@@ -76,25 +79,30 @@ public class TrafficBrake {
 
     /**
      * Performs a reconcile's actions under the Rollout's lock, unless the brake was engaged since
-     * {@code epoch}: then nothing is done and the result is empty (the pass must be repeated from a
+     * {@code epoch}: then nothing is done and the answer is false (the pass must be repeated from a
      * fresh observation).
      */
-    public <T> Optional<T> unlessEngagedSince(Rollout rollout, long epoch, Actions<T> actions)
+    public boolean unlessEngagedSince(Rollout rollout, long epoch, Actions actions)
             throws DeliveryExecutor.ActionFailedException {
         int i = stripe(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName());
         locks[i].lock();
         try {
             if (epochs.get(i) != epoch) {
-                return Optional.empty();
+                return false;
             }
-            return Optional.of(actions.perform());
+            actions.perform();
+            return true;
         } finally {
             locks[i].unlock();
         }
     }
 
-    /** Sends the owning Rollout's traffic to stable because {@code run} failed; see the class comment. */
-    public Outcome engage(AnalysisRun run) {
+    /**
+     * Sends the owning Rollout's traffic to stable because {@code run} ended {@code verdict} (Failed
+     * or Error); see the class comment. Best effort: never throws, whatever goes wrong is logged and
+     * left to the Rollout's reconcile.
+     */
+    public Outcome engage(AnalysisRun run, AnalysisPhase verdict) {
         String namespace = run.getMetadata().getNamespace();
         Optional<String> owner = owningRollout(run);
         if (owner.isEmpty()) {
@@ -105,7 +113,7 @@ public class TrafficBrake {
         try {
             epochs.incrementAndGet(i);
             Rollout rollout = client.resources(Rollout.class).inNamespace(namespace).withName(owner.get()).get();
-            if (rollout == null || !isCurrentAnalysis(rollout.getStatus(), run.getMetadata().getName())) {
+            if (rollout == null || !plannerWouldAbort(rollout, run.getMetadata().getName())) {
                 return Outcome.NOT_CURRENT;
             }
             RoutingTarget target = RoutingTargets.of(client, rollout, Optional.empty());
@@ -114,9 +122,9 @@ public class TrafficBrake {
             }
             router.setWeight(target, 0);
             LOG.infof("Rollout %s/%s: analysis %s %s; traffic sent to stable ahead of the abort", namespace,
-                    owner.get(), run.getMetadata().getName(), run.getStatus().phase.name().toLowerCase());
+                    owner.get(), run.getMetadata().getName(), verdict.name().toLowerCase());
             return Outcome.ENGAGED;
-        } catch (TrafficRoutingException | KubernetesClientException e) {
+        } catch (TrafficRoutingException | RuntimeException e) {
             LOG.warnf("Rollout %s/%s: could not send traffic to stable after analysis %s failed (%s); "
                     + "the Rollout's reconcile aborts the canary", namespace, owner.get(), run.getMetadata().getName(),
                     e.getMessage());
@@ -124,6 +132,30 @@ public class TrafficBrake {
         } finally {
             locks[i].unlock();
         }
+    }
+
+    /**
+     * Whether the Rollout's own reconcile will abort the canary for this run's failure, as far as its
+     * spec and status tell; the brake moves traffic only then. Not when the run is not the current
+     * step or background analysis (or the status does not name it yet); not once the canary is past
+     * its last step (promotion may have begun: stable may already run the canary's template, and
+     * "back to stable" would no longer mean the old version); not while a promote request is
+     * pending (the planner takes it before looking at the step's analysis) or the Rollout is paused
+     * (the planner decides nothing while paused).
+     */
+    private static boolean plannerWouldAbort(Rollout rollout, String runName) {
+        RolloutStatus status = rollout.getStatus();
+        var spec = rollout.getSpec();
+        var steps = spec.strategy.canary.steps;
+        if (status == null || status.currentStepIndex == null || steps == null || status.currentStepIndex >= steps.size()) {
+            return false;
+        }
+        boolean promotePending = spec.promote != null && spec.promote.id != null && (status.handledRequests == null
+                || !spec.promote.id.equals(status.handledRequests.promote));
+        if (promotePending || Boolean.TRUE.equals(spec.paused)) {
+            return false;
+        }
+        return isCurrentAnalysis(status, runName);
     }
 
     private static boolean isCurrentAnalysis(RolloutStatus status, String runName) {
