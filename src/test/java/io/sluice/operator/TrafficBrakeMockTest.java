@@ -93,8 +93,9 @@ class TrafficBrakeMockTest {
         assertThat(deployment("checkout-stable").getSpec().getTemplate().getSpec().getContainers().getFirst().getImage())
                 .as("stable untouched").isEqualTo("checkout:1.0");
 
-        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed)).as("engaging again changes nothing")
-                .isEqualTo(TrafficBrake.Outcome.ALREADY_STABLE);
+        String version = vsResourceVersion();
+        assertThat(operator.brake.engage(failed, AnalysisPhase.Failed)).isEqualTo(TrafficBrake.Outcome.ENGAGED);
+        assertThat(vsResourceVersion()).as("engaging again writes nothing").isEqualTo(version);
     }
 
     @Test
@@ -214,6 +215,11 @@ class TrafficBrakeMockTest {
 
     private Deployment deployment(String name) {
         return client.apps().deployments().inNamespace(namespace).withName(name).get();
+    }
+
+    private String vsResourceVersion() {
+        return client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").get().getMetadata().getResourceVersion();
     }
 
     /** The weights of the managed route "primary", stable first. */

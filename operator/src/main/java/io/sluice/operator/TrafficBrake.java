@@ -40,10 +40,8 @@ public class TrafficBrake {
 
     /** What engaging the brake did. */
     public enum Outcome {
-        /** The managed routes were moved to 100 % stable and verified. */
+        /** The managed routes carry 100 % stable, verified (written now, or already so). */
         ENGAGED,
-        /** Traffic was already all on stable. */
-        ALREADY_STABLE,
         /**
          * The run is not the Rollout's current analysis, there is no canary, or the canary is past its
          * last step (promotion): nothing to do here.
@@ -116,11 +114,9 @@ public class TrafficBrake {
             if (rollout == null || !plannerWouldAbort(rollout, run.getMetadata().getName())) {
                 return Outcome.NOT_CURRENT;
             }
-            RoutingTarget target = RoutingTargets.of(client, rollout, Optional.empty());
-            if (router.currentWeight(target) == 0) {
-                return Outcome.ALREADY_STABLE;
-            }
-            router.setWeight(target, 0);
+            // No separate look at the current weight first: setWeight reads the VirtualService anyway and
+            // writes nothing when it already routes everything to stable; every call counts under load.
+            router.setWeight(target(rollout), 0);
             LOG.infof("Rollout %s/%s: analysis %s %s; traffic sent to stable ahead of the abort", namespace,
                     owner.get(), run.getMetadata().getName(), verdict.name().toLowerCase());
             return Outcome.ENGAGED;
@@ -156,6 +152,10 @@ public class TrafficBrake {
             return false;
         }
         return isCurrentAnalysis(status, runName);
+    }
+
+    private RoutingTarget target(Rollout rollout) {
+        return RoutingTargets.of(client, rollout, Optional.empty());
     }
 
     private static boolean isCurrentAnalysis(RolloutStatus status, String runName) {
