@@ -75,6 +75,18 @@ class RepositoryPollerMockTest {
             operator.poller.pollDue(Runnable::run);
             assertThat(woken).as("once they read the new commit, they are left alone").isEmpty();
 
+            create(client, "poll-shop-new", shop);
+            clock.advance(Duration.ofSeconds(61));
+            operator.poller.pollDue(Runnable::run);
+            assertThat(woken).as("a Rollout that has not read yet is reconciled for its creation; no extra wake-up").isEmpty();
+            operator.reconciler.reconcile(get(client, "poll-shop-new"), null);
+
+            shop.commit("v3", RolloutFixtures.checkoutManifestsInRepo("checkout:1.2"));
+            operator.poller.pushed(Set.of(io.sluice.source.RepositoryUrls.normalize(shop.fileUrl())));
+            clock.advance(Duration.ofSeconds(61));
+            operator.poller.pollDue(Runnable::run);
+            assertThat(woken).as("a push already woke the readers of the commit").isEmpty();
+
             client.resources(Rollout.class).inNamespace("poll-billing").withName("checkout").delete();
             clock.advance(Duration.ofSeconds(61));
             operator.poller.pollDue(Runnable::run);

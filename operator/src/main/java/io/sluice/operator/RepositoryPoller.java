@@ -51,16 +51,27 @@ public class RepositoryPoller {
         }
     }
 
-    /** Replaced, never changed, by {@link #track}: a poll that drops an entry drops only the one it looked at. */
-    private static final class Entry {
-        final GitRequest request;
-        volatile Instant nextPoll;
-        final AtomicBoolean polling;
+    /**
+     * A repository polled: the latest request (replaced, never changed, by {@link #track}, so that a
+     * poll that drops an entry drops only the one it looked at) and the polling state it carries over.
+     */
+    private record Entry(GitRequest request, State state) {
+    }
 
-        Entry(GitRequest request, Instant nextPoll, AtomicBoolean polling) {
-            this.request = request;
+    /** What the poller knows of one repository and ref. */
+    private static final class State {
+        volatile Instant nextPoll;
+        /** The commit the poller last found (at first, the one the first reader read). */
+        volatile String lastSeen;
+        /** The last poll failed (its readers were told once). */
+        volatile boolean failing;
+        /** A push webhook woke every reader since the last poll: a moved commit needs no wake-up from the poller. */
+        volatile boolean pushed;
+        final AtomicBoolean polling = new AtomicBoolean();
+
+        State(Instant nextPoll, String lastSeen) {
             this.nextPoll = nextPoll;
-            this.polling = polling;
+            this.lastSeen = lastSeen;
         }
     }
 
@@ -87,11 +98,19 @@ public class RepositoryPoller {
      * The reconciler read the source with {@code request}: poll that repository and ref from now on,
      * with the latest request's credentials, at the shortest interval of the Rollouts reading it.
      */
-    void track(GitRequest request) {
+    void track(GitRequest request, String revision) {
         Key key = Key.of(request.url(), request.ref());
-        entries.compute(key, (k, entry) -> entry == null
-                ? new Entry(request, clock.instant().plus(request.maxAge()), new AtomicBoolean())
-                : new Entry(request, entry.nextPoll, entry.polling));
+        entries.compute(key, (k, entry) -> new Entry(request,
+                entry == null ? new State(clock.instant().plus(request.maxAge()), revision) : entry.state()));
+    }
+
+    /** A push webhook named these repositories (normalized URLs) and woke their Rollouts. */
+    void pushed(java.util.Set<String> normalizedUrls) {
+        entries.forEach((key, entry) -> {
+            if (normalizedUrls.contains(key.repository())) {
+                entry.state().pushed = true;
+            }
+        });
     }
 
     /** The repositories polled now (for tests and the benchmark's explanation). */
@@ -110,7 +129,7 @@ public class RepositoryPoller {
         int started = 0;
         for (var e : entries.entrySet()) {
             Entry entry = e.getValue();
-            if (!entry.nextPoll.isAfter(now) && entry.polling.compareAndSet(false, true)) {
+            if (!entry.state().nextPoll.isAfter(now) && entry.state().polling.compareAndSet(false, true)) {
                 executor.execute(() -> poll(e.getKey(), entry));
                 started++;
             }
@@ -118,9 +137,15 @@ public class RepositoryPoller {
         return started;
     }
 
-    /** Polls one repository now; wakes the Rollouts whose source moved or failed. */
+    /**
+     * Polls one repository now. When its commit moved since the last poll (and no push woke its
+     * readers meanwhile), wakes the Rollouts that do not show that commit yet; when it became
+     * unreadable, wakes those that still show their source as ready. Nobody else: a Rollout that has
+     * not read the repository yet, or is already being woken, gets no duplicate wake-up.
+     */
     private void poll(Key key, Entry entry) {
-        Duration interval = entry.request.maxAge();
+        State state = entry.state();
+        Duration interval = entry.request().maxAge();
         try {
             Optional<Duration> shortest = rollouts.get().filter(r -> reads(r, key)).map(RepositoryPoller::interval)
                     .min(Comparator.naturalOrder());
@@ -129,7 +154,7 @@ public class RepositoryPoller {
                 return;
             }
             interval = shortest.get();
-            GitRequest latest = entry.request;
+            GitRequest latest = entry.request();
             GitRequest request = new GitRequest(latest.url(), latest.ref(), latest.path(), latest.credentials(), interval);
             GitSnapshot snapshot;
             try {
@@ -138,20 +163,25 @@ public class RepositoryPoller {
                 // Rollouts that still show their source as ready learn of the problem now; the others
                 // already retry on their own (sluice.retry-interval).
                 LOG.debugf("polling %s (%s): %s", key.repository(), key.ref(), e.getMessage());
-                rollouts.get().filter(r -> reads(r, key) && sourceReady(r)).forEach(wake);
+                if (!state.failing) {
+                    state.failing = true;
+                    rollouts.get().filter(r -> reads(r, key) && sourceReady(r)).forEach(wake);
+                }
                 return;
             }
             String revision = snapshot.revision();
-            rollouts.get().filter(r -> reads(r, key) && !revision.equals(readRevision(r))).forEach(wake);
+            boolean moved = !revision.equals(state.lastSeen) || state.failing;
+            if (moved && !state.pushed) {
+                rollouts.get().filter(r -> reads(r, key) && !revision.equals(readRevision(r))).forEach(wake);
+            }
+            state.lastSeen = revision;
+            state.failing = false;
+            state.pushed = false;
         } catch (RuntimeException e) {
             LOG.warnf(e, "polling %s (%s) failed", key.repository(), key.ref());
         } finally {
-            Instant next = clock.instant().plus(interval);
-            entries.computeIfPresent(key, (k, current) -> {
-                current.nextPoll = next;
-                return current;
-            });
-            entry.polling.set(false);
+            state.nextPoll = clock.instant().plus(interval);
+            state.polling.set(false);
         }
     }
 

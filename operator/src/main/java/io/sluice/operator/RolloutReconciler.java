@@ -149,6 +149,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         if (cache == null) {
             return;
         }
+        poller.pushed(pushed.normalizedUrls()); // the readers are woken here; the poller need not wake them again
         cache.list()
                 .filter(r -> r.getSpec() != null && r.getSpec().source != null && r.getSpec().source.git != null
                         && r.getSpec().source.git.url != null
@@ -369,7 +370,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             GitRequest request = new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
                     credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault()));
             GitSnapshot snapshot = git.read(request);
-            poller.track(request); // from now on a new commit wakes this Rollout; it need not poll itself
+            poller.track(request, snapshot.revision()); // from now on a new commit wakes this Rollout; it need not poll itself
             ManifestSet manifests = parsedRevisions.get(snapshot.revision(), gitSpec.pathOrDefault(), snapshot.files());
             List<String> violations = ManifestRules.violations(manifests, namespace);
             if (!violations.isEmpty()) {
