@@ -16,7 +16,7 @@ import org.jboss.logging.Logger;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The short way back to stable. When an AnalysisRun's verdict turns Failed or Error, the AnalysisRun
@@ -28,10 +28,11 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A Rollout reconcile that looked at the analysis before the brake must not act after it (it
  * could raise the canary's weight again, or promote). So every Rollout reconcile notes the
- * Rollout's brake epoch before it observes anything, and performs its actions under the Rollout's
- * lock only if the epoch has not moved; the brake moves the epoch under the same lock before it
- * writes. Locks and epochs are striped: a fixed memory cost whatever the number of Rollouts, at the
- * price of an occasional needless extra pass for a Rollout sharing a stripe.
+ * Rollout's brake epoch before it observes anything, and performs its actions holding the read
+ * side of the Rollout's lock, only if the epoch has not moved; the brake takes the write side (so it
+ * waits for passes acting now), moves the epoch, then writes. Reconciles never wait for each other.
+ * Locks and epochs are striped: a fixed memory cost whatever the number of Rollouts, at the price of
+ * an occasional needless extra pass for a Rollout sharing a stripe with a braked one.
  */
 @ApplicationScoped
 public class TrafficBrake {
@@ -59,14 +60,14 @@ public class TrafficBrake {
 
     private final KubernetesClient client;
     private final TrafficRouter router;
-    private final ReentrantLock[] locks = new ReentrantLock[STRIPES];
+    private final ReentrantReadWriteLock[] locks = new ReentrantReadWriteLock[STRIPES];
     private final AtomicLongArray epochs = new AtomicLongArray(STRIPES);
 
     public TrafficBrake(KubernetesClient client, TrafficRouter router) {
         this.client = client;
         this.router = router;
         for (int i = 0; i < STRIPES; i++) {
-            locks[i] = new ReentrantLock();
+            locks[i] = new ReentrantReadWriteLock();
         }
     }
 
@@ -83,7 +84,7 @@ public class TrafficBrake {
     public boolean unlessEngagedSince(Rollout rollout, long epoch, Actions actions)
             throws DeliveryExecutor.ActionFailedException {
         int i = stripe(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName());
-        locks[i].lock();
+        locks[i].readLock().lock(); // shared: reconciles of Rollouts on one stripe do not wait for each other
         try {
             if (epochs.get(i) != epoch) {
                 return false;
@@ -91,7 +92,7 @@ public class TrafficBrake {
             actions.perform();
             return true;
         } finally {
-            locks[i].unlock();
+            locks[i].readLock().unlock();
         }
     }
 
@@ -107,7 +108,7 @@ public class TrafficBrake {
             return Outcome.NOT_CURRENT;
         }
         int i = stripe(namespace, owner.get());
-        locks[i].lock();
+        locks[i].writeLock().lock(); // waits for passes acting now; later passes see the new epoch
         try {
             epochs.incrementAndGet(i);
             Rollout rollout = client.resources(Rollout.class).inNamespace(namespace).withName(owner.get()).get();
@@ -126,7 +127,7 @@ public class TrafficBrake {
                     e.getMessage());
             return Outcome.FAILED;
         } finally {
-            locks[i].unlock();
+            locks[i].writeLock().unlock();
         }
     }
 
