@@ -12,6 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.BiConsumer;
 
 /** The harness's own minimal client of the bench API (plain HTTP/1.1, JSON in and out). */
@@ -19,6 +21,8 @@ final class Kube implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final String base;
+    private final List<Thread> watches = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(10)).build();
 
@@ -71,7 +75,7 @@ final class Kube implements AutoCloseable {
         String rv = list.path("metadata").path("resourceVersion").asText();
         Thread t = Thread.ofPlatform().daemon().name("watch " + collection).start(() -> {
             String from = rv;
-            while (!Thread.currentThread().isInterrupted()) {
+            while (!closed && !Thread.currentThread().isInterrupted()) {
                 try {
                     HttpRequest req = HttpRequest.newBuilder(URI.create(base + collection + "?watch=true&resourceVersion=" + from)).build();
                     HttpResponse<java.io.InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
@@ -87,7 +91,15 @@ final class Kube implements AutoCloseable {
                         }
                     }
                 } catch (IOException e) {
-                    if (Thread.currentThread().isInterrupted()) {
+                    if (closed || Thread.currentThread().isInterrupted()) {
+                        return;
+                    }
+                    // A watch the server ended is started again, but not in a tight loop: a client that
+                    // fails at once (shut down, server gone) would otherwise spin on a core and slow
+                    // down every later measurement of the run.
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException stop) {
                         return;
                     }
                 } catch (InterruptedException e) {
@@ -95,11 +107,23 @@ final class Kube implements AutoCloseable {
                 }
             }
         });
+        watches.add(t);
         return t;
     }
 
+    /** Ends the watches (waiting for their threads) and the client. */
     @Override
     public void close() {
-        http.shutdownNow(); // the watches never end by themselves
+        closed = true;
+        watches.forEach(Thread::interrupt);
+        http.shutdownNow();
+        for (Thread t : watches) {
+            try {
+                t.join(5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 }
