@@ -59,6 +59,10 @@ class BenchmarkSmokePackagedIT {
         assertThat(run.path("rollbackP99Ms").asDouble()).isGreaterThanOrEqualTo(run.path("rollbackP50Ms").asDouble());
         assertThat(run.path("rollbackRatioP50").asDouble()).isPositive();
         assertThat(run.path("rollbackRatioP99").asDouble()).isPositive();
+        assertThat(run.path("loadedWrites").asInt()).isPositive();
+        assertThat(run.path("loadedWriteP99Ms").asDouble()).isGreaterThanOrEqualTo(run.path("loadedWriteP50Ms").asDouble())
+                .isPositive();
+        assertThat(run.path("rollbackRatioLoadedP50").asDouble()).isPositive();
 
         String md = Files.readString(out.resolve("benchmarks.md"));
         assertThat(md).contains(Benchmark.BEGIN, Benchmark.END, "| 20 | zgc |");

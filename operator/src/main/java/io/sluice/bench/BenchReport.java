@@ -31,6 +31,8 @@ final class BenchReport {
             new Column("raw write p50/p99 (ms)", "rawWriteP50Ms/rawWriteP99Ms", ""),
             new Column("rollback p50/p99 (ms)", "rollbackP50Ms/rollbackP99Ms", ""),
             new Column("rollback ratio p50/p99", "rollbackRatioP50/rollbackRatioP99", ""),
+            new Column("write during the wave p50/p99 (ms)", "loadedWriteP50Ms/loadedWriteP99Ms", ""),
+            new Column("rollback ratio to it p50/p99", "rollbackRatioLoadedP50/rollbackRatioLoadedP99", ""),
             new Column("Git fetches per 1m interval (per repo)", "gitFetchesPerInterval", ""));
 
     static String markdown(JsonNode report) {

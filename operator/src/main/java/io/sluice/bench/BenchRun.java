@@ -214,6 +214,7 @@ final class BenchRun {
             for (Path repo : repos) {
                 revisions.add(commit(repo, "1.0.1"));
             }
+            WriteProbe loadedWrites = new WriteProbe(kube).start(); // the API's write latency under the wave's load
             long waveStart = System.nanoTime();
             breachFlip[0] = waveStart;
             Instant flipAt = Instant.now();
@@ -230,6 +231,10 @@ final class BenchRun {
             result.put("waveSeconds", round(wave, 3));
             waitFor("the sample back at 100% stable", timeout(), () -> stableAgain.size() >= samples,
                     () -> stableAgain.size() + "/" + samples + " rolled back");
+            List<Double> loaded = loadedWrites.stop();
+            result.put("loadedWrites", loaded.size());
+            result.put("loadedWriteP50Ms", round(GcLog.percentile(loaded, 50), 3));
+            result.put("loadedWriteP99Ms", round(GcLog.percentile(loaded, 99), 3));
             List<Double> reactions = new ArrayList<>();
             for (String ns : sampleNs) {
                 Instant breach = firstFailedMeasurement(runs, ns, flipAt);
@@ -245,8 +250,12 @@ final class BenchRun {
             result.put("waveRatioToRawWrites", round(wave / (others / rawRate), 2));
             result.put("rollbackRatioP50", round(result.get("rollbackP50Ms").asDouble() / result.get("rawWriteP50Ms").asDouble(), 1));
             result.put("rollbackRatioP99", round(result.get("rollbackP99Ms").asDouble() / result.get("rawWriteP99Ms").asDouble(), 1));
-            log("wave %.1fs for %d Rollouts; rollback p50 %.1f ms p99 %.1f ms (raw write p50 %.2f ms)", wave, others,
-                    result.get("rollbackP50Ms").asDouble(), result.get("rollbackP99Ms").asDouble(), result.get("rawWriteP50Ms").asDouble());
+            result.put("rollbackRatioLoadedP50", round(result.get("rollbackP50Ms").asDouble() / result.get("loadedWriteP50Ms").asDouble(), 1));
+            result.put("rollbackRatioLoadedP99", round(result.get("rollbackP99Ms").asDouble() / result.get("loadedWriteP99Ms").asDouble(), 1));
+            log("wave %.1fs for %d Rollouts; rollback p50 %.1f ms p99 %.1f ms (raw write p50 %.2f ms; during the wave p50 %.2f ms "
+                    + "p99 %.2f ms over %d writes)", wave, others, result.get("rollbackP50Ms").asDouble(),
+                    result.get("rollbackP99Ms").asDouble(), result.get("rawWriteP50Ms").asDouble(),
+                    result.get("loadedWriteP50Ms").asDouble(), result.get("loadedWriteP99Ms").asDouble(), loaded.size());
             result.put("analysisRevision", analysisRevision);
 
             // ---- 7. GC pauses over the whole run (the harness's own explicit collections left out)
@@ -486,6 +495,62 @@ final class BenchRun {
         result.put("rawWriteP99Ms", round(GcLog.percentile(l, 99), 3));
         log("raw writes: %.0f/s, p50 %.3f ms, p99 %.3f ms", result.get("rawWritesPerSecond").asDouble(),
                 result.get("rawWriteP50Ms").asDouble(), result.get("rawWriteP99Ms").asDouble());
+    }
+
+    /**
+     * Raw writes while the operator is busy: one update of a ConfigMap of its own every 20 ms, each
+     * timed, from start to stop. The idle raw-write figures say what the API can do; these say what a
+     * single write costs at the moment the rollbacks happen, on the same loaded machine.
+     */
+    private static final class WriteProbe {
+        private static final String PATH = "/api/v1/namespaces/bench/configmaps";
+        private final Kube kube;
+        private final List<Double> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        private volatile boolean stopped;
+        private Thread thread;
+
+        WriteProbe(Kube kube) {
+            this.kube = kube;
+        }
+
+        WriteProbe start() {
+            ObjectNode cm = Kube.JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+            cm.putObject("metadata").put("name", "loaded-writes").put("namespace", "bench");
+            cm.putObject("data").put("i", "0");
+            JsonNode first = kube.create(PATH, cm);
+            thread = Thread.ofPlatform().daemon().name("loaded-write probe").start(() -> {
+                JsonNode current = first;
+                for (int i = 1; !stopped; i++) {
+                    ObjectNode next = current.deepCopy();
+                    next.with("data").put("i", Integer.toString(i));
+                    long t0 = System.nanoTime();
+                    Kube.Answer a = kube.send("PUT", PATH + "/loaded-writes", next);
+                    long t1 = System.nanoTime();
+                    if (a.code() != 200) {
+                        throw new IllegalStateException("probe write failed: " + a.code() + " " + a.body());
+                    }
+                    latencies.add((t1 - t0) / 1e6);
+                    current = a.body();
+                    try {
+                        Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            return this;
+        }
+
+        List<Double> stop() throws InterruptedException {
+            stopped = true;
+            thread.join(10_000);
+            if (latencies.isEmpty()) {
+                throw new IllegalStateException("the loaded-write probe measured nothing");
+            }
+            synchronized (latencies) {
+                return List.copyOf(latencies);
+            }
+        }
     }
 
     /** A signed GitHub push webhook for the repository. */
