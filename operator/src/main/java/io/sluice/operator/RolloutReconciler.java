@@ -129,6 +129,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     @Override
     public List<EventSource<?, Rollout>> prepareEventSources(EventSourceContext<Rollout> context) {
         rollouts = context.getPrimaryCache();
+        brake.readRolloutsFrom(rollouts);
         poller.attach(() -> context.getPrimaryCache().list(), r -> pushes.propagateEvent(ResourceID.fromResource(r)));
         metrics.watch(() -> context.getPrimaryCache().list());
         var deployments = InformerEventSourceConfiguration.from(Deployment.class, Rollout.class)
