@@ -59,12 +59,10 @@ class AnalysisRollbackEndToEndIT {
         DataPlaneResource.canary().setErrorRate(0.20);
         String namespace = "bad-canary";
         AtomicReference<Instant> backToStable = new AtomicReference<>();
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace);
-             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
-                     RPS * 90L).start();
+        try (Scene scene = scene(namespace, RPS, 90);
              Watch watch = watchWeights(namespace, backToStable, clock)) {
+            GitRepoFixture repo = scene.repo();
+            VirtualServiceBridge bridge = scene.bridge();
             Rollout rollout = createRollout(repo, namespace);
             awaitPhase(namespace, RolloutPhase.Healthy);
 
@@ -99,15 +97,81 @@ class AnalysisRollbackEndToEndIT {
         }
     }
 
+    /**
+     * A rolled-back revision stays pinned: the operator keeps reconciling the Rollout (the delayed
+     * scale-down, a spec edit, Git polled every second) without running that commit again, until a
+     * person asks for `retry`; after that, a newer commit starts a canary of its own.
+     */
+    @Test
+    void aRolledBackRevisionIsNotRetriedUntilRetryOrANewerCommit() throws Exception {
+        DataPlaneResource.canary().setErrorRate(0.20);
+        String namespace = "pinned-canary";
+        try (Scene scene = scene(namespace, RPS, 150)) {
+            GitRepoFixture repo = scene.repo();
+            VirtualServiceBridge bridge = scene.bridge();
+            Rollout created = createRollout(repo, namespace);
+            RolloutFixtures.editRollout(client, namespace, "checkout",
+                    r -> r.getSpec().strategy.canary.abortScaleDownDelaySeconds = 2);
+            awaitPhase(namespace, RolloutPhase.Healthy);
+            assertThat(created).isNotNull();
+
+            String v2 = repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(60));
+            assertThat(aborted.getStatus().abortedRevision.revision).isEqualTo(v2);
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            bridge.awaitCanaryPercent(0, Duration.ofSeconds(10));
+
+            // The operator looks again (scale-down after the delay, then a spec edit) and leaves v2 alone.
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(events(namespace))
+                    .anySatisfy(e -> assertThat(e).startsWith("CanaryScaledDown")));
+            RolloutFixtures.editRollout(client, namespace, "checkout", r -> r.getSpec().progressDeadlineSeconds = 900);
+            await().atMost(Duration.ofSeconds(10)).until(() -> get(namespace).getStatus().observedGeneration
+                    .equals(get(namespace).getMetadata().getGeneration()));
+            // Five Git polls at the Rollout's 1 s interval, all the while Aborted with a single analysis.
+            await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(7)).until(() ->
+                    get(namespace).getStatus().phase == RolloutPhase.Aborted && analysisRuns(namespace).size() == 1);
+            Rollout pinned = get(namespace);
+            assertThat(pinned.getStatus().phase).isEqualTo(RolloutPhase.Aborted);
+            assertThat(pinned.getStatus().abortedRevision.revision).isEqualTo(v2);
+            assertThat(pinned.getStatus().message).contains("not retried until a newer commit or a retry request");
+            assertThat(analysisRuns(namespace)).as("no second analysis of the pinned revision").hasSize(1);
+            assertThat(events(namespace)).noneSatisfy(e -> assertThat(e).startsWith("RetryStarted"));
+            assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()
+                    .getSpec().getReplicas()).isZero();
+            assertThat(DataPlaneResource.haproxy().weight("canary")).isZero();
+
+            // retry: the same revision again from the first step; the canary is healthy now and passes.
+            DataPlaneResource.canary().setErrorRate(0.001);
+            RolloutFixtures.editRollout(client, namespace, "checkout", r -> r.getSpec().retry = RolloutFixtures.request("r1"));
+            await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+                Rollout retried = get(namespace);
+                assertThat(retried.getStatus().canaryRevision).isEqualTo(v2);
+                assertThat(retried.getStatus().abortedRevision).isNull();
+                assertThat(retried.getStatus().currentStepIndex).isEqualTo(3);
+            });
+            assertThat(events(namespace)).anySatisfy(e -> assertThat(e).startsWith("RetryStarted"));
+            assertThat(analysisRuns(namespace)).hasSize(2);
+            bridge.awaitCanaryPercent(60, Duration.ofSeconds(10));
+
+            // A newer commit replaces the retried canary with one of its own, from the first step.
+            String v3 = repo.commit("checkout 1.2", RolloutFixtures.checkoutManifestsInRepo("checkout:1.2"));
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                Rollout next = get(namespace);
+                assertThat(next.getStatus().canaryRevision).isEqualTo(v3);
+                assertThat(next.getStatus().stableRevision).isNotEqualTo(v2).isNotEqualTo(v3);
+            });
+        } finally {
+            DataPlaneResource.canary().setErrorRate(0);
+        }
+    }
+
     @Test
     void aHealthyCanaryPassesItsAnalysisAndIsPromoted() throws Exception {
         DataPlaneResource.canary().setErrorRate(0.001);
         String namespace = "good-canary";
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace);
-             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
-                     RPS * 90L).start()) {
+        try (Scene scene = scene(namespace, RPS, 90)) {
+            GitRepoFixture repo = scene.repo();
+            VirtualServiceBridge bridge = scene.bridge();
             createRollout(repo, namespace);
             awaitPhase(namespace, RolloutPhase.Healthy);
 
@@ -150,12 +214,10 @@ class AnalysisRollbackEndToEndIT {
         DataPlaneResource.canary().setErrorRate(0);
         String namespace = "fault-mid-analysis";
         AtomicReference<Instant> backToStable = new AtomicReference<>();
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace);
-             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), rps, Duration.ofSeconds(120),
-                     rps * 120L).start();
+        try (Scene scene = scene(namespace, rps, 120);
              Watch watch = watchWeights(namespace, backToStable, Clock.systemUTC())) {
+            GitRepoFixture repo = scene.repo();
+            VirtualServiceBridge bridge = scene.bridge();
             createRollout(repo, namespace, """
                       - name: error-rate
                         initialDelay: 4s
@@ -222,11 +284,9 @@ class AnalysisRollbackEndToEndIT {
     void aSlowCanaryBreachingItsLatencySloIsRolledBack() throws Exception {
         DataPlaneResource.canary().setLatency(Duration.ofMillis(150));
         String namespace = "slow-canary";
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace);
-             LoadGenerator load = new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), RPS, Duration.ofSeconds(90),
-                     RPS * 90L).start()) {
+        try (Scene scene = scene(namespace, RPS, 90)) {
+            GitRepoFixture repo = scene.repo();
+            VirtualServiceBridge bridge = scene.bridge();
             createRollout(repo, namespace, """
                       - name: p95-latency
                         initialDelay: 8s
@@ -254,9 +314,8 @@ class AnalysisRollbackEndToEndIT {
     @Test
     void anUnreachablePrometheusCountsErrorsAndTheErrorLimitRollsBack() throws Exception {
         String namespace = "no-prometheus";
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace)) {
+        try (Scene scene = scene(namespace, 0, 0)) {
+            GitRepoFixture repo = scene.repo();
             createRollout(repo, namespace, """
                       - name: error-rate
                         interval: 1s
@@ -284,9 +343,8 @@ class AnalysisRollbackEndToEndIT {
     @Test
     void aCanaryWithoutTrafficIsNeverASilentPass() throws Exception {
         String namespace = "no-traffic";
-        try (GitRepoFixture repo = GitRepoFixture.create();
-             SandboxDeploymentController deployments = new SandboxDeploymentController(client, namespace);
-             VirtualServiceBridge bridge = bridge(namespace)) {
+        try (Scene scene = scene(namespace, 0, 0)) {
+            GitRepoFixture repo = scene.repo();
             // no load at all: the canary serves nothing, its error ratio is 0/0
             createRollout(repo, namespace, """
                       - name: error-rate
@@ -336,6 +394,41 @@ class AnalysisRollbackEndToEndIT {
         return client.resource(rollout).create();
     }
 
+    /**
+     * One test's stage: a Git repository, the stand-in Deployment controller and the VirtualService
+     * bridge for its namespace, and (when rps > 0) steady load through HAProxy for that many seconds.
+     */
+    private record Scene(GitRepoFixture repo, VirtualServiceBridge bridge, List<AutoCloseable> parts) implements AutoCloseable {
+        @Override
+        public void close() throws Exception {
+            Exception first = null;
+            for (AutoCloseable part : parts.reversed()) {
+                try {
+                    part.close();
+                } catch (Exception e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+
+    private Scene scene(String namespace, int rps, int loadSeconds) {
+        GitRepoFixture repo = GitRepoFixture.create();
+        List<AutoCloseable> parts = new java.util.ArrayList<>(List.of(repo, new SandboxDeploymentController(client, namespace)));
+        VirtualServiceBridge bridge = bridge(namespace);
+        parts.add(bridge);
+        if (rps > 0) {
+            parts.add(new LoadGenerator(DataPlaneResource.haproxy().trafficUrl(), rps, Duration.ofSeconds(loadSeconds),
+                    (long) rps * loadSeconds).start());
+        }
+        return new Scene(repo, bridge, parts);
+    }
+
     private VirtualServiceBridge bridge(String namespace) {
         return new VirtualServiceBridge(client, namespace, "checkout", "primary",
                 VirtualServiceBridge.Versions.byHost("checkout-stable", "checkout-canary"), DataPlaneResource.haproxy()).start();
@@ -383,6 +476,10 @@ class AnalysisRollbackEndToEndIT {
     private List<String> events(String namespace) {
         return client.v1().events().inNamespace(namespace).list().getItems().stream()
                 .map(e -> e.getReason() + ": " + e.getMessage()).toList();
+    }
+
+    private List<AnalysisRun> analysisRuns(String namespace) {
+        return client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems();
     }
 
     private Rollout get(String namespace) {
