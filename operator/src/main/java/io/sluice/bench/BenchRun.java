@@ -248,10 +248,10 @@ final class BenchRun {
             result.put("rollbackMaxMs", round(reactions.stream().mapToDouble(d -> d).max().orElse(0), 2));
             double rawRate = result.get("rawWritesPerSecond").asDouble();
             result.put("waveRatioToRawWrites", round(wave / (others / rawRate), 2));
-            result.put("rollbackRatioP50", round(result.get("rollbackP50Ms").asDouble() / result.get("rawWriteP50Ms").asDouble(), 1));
-            result.put("rollbackRatioP99", round(result.get("rollbackP99Ms").asDouble() / result.get("rawWriteP99Ms").asDouble(), 1));
-            result.put("rollbackRatioLoadedP50", round(result.get("rollbackP50Ms").asDouble() / result.get("loadedWriteP50Ms").asDouble(), 1));
-            result.put("rollbackRatioLoadedP99", round(result.get("rollbackP99Ms").asDouble() / result.get("loadedWriteP99Ms").asDouble(), 1));
+            result.put("rollbackRatioP50", ratio("rollbackP50Ms", "rawWriteP50Ms"));
+            result.put("rollbackRatioP99", ratio("rollbackP99Ms", "rawWriteP99Ms"));
+            result.put("rollbackRatioLoadedP50", ratio("rollbackP50Ms", "loadedWriteP50Ms"));
+            result.put("rollbackRatioLoadedP99", ratio("rollbackP99Ms", "loadedWriteP99Ms"));
             log("wave %.1fs for %d Rollouts; rollback p50 %.1f ms p99 %.1f ms (raw write p50 %.2f ms; during the wave p50 %.2f ms "
                     + "p99 %.2f ms over %d writes)", wave, others, result.get("rollbackP50Ms").asDouble(),
                     result.get("rollbackP99Ms").asDouble(), result.get("rawWriteP50Ms").asDouble(),
@@ -461,34 +461,23 @@ final class BenchRun {
 
     // ------------------------------------------------------------------------------------------ measurements
 
+    /** One figure of this run's result over another, to one decimal. */
+    private double ratio(String numerator, String denominator) {
+        return round(result.get(numerator).asDouble() / result.get(denominator).asDouble(), 1);
+    }
+
     private void rawWrites(Kube kube) {
-        String path = "/api/v1/namespaces/bench/configmaps";
-        ObjectNode cm = Kube.JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
-        cm.putObject("metadata").put("name", "raw-writes").put("namespace", "bench");
-        cm.putObject("data").put("i", "0");
-        JsonNode current = kube.create(path, cm);
+        TimedWrites writes = new TimedWrites(kube, "raw-writes");
         int warmup = Math.max(50, options.rawWrites() / 10);
-        double[] latencies = new double[options.rawWrites()];
-        long start = 0;
-        for (int i = 0; i < warmup + options.rawWrites(); i++) {
-            if (i == warmup) {
-                start = System.nanoTime();
-            }
-            ObjectNode next = current.deepCopy();
-            next.with("data").put("i", Integer.toString(i + 1));
-            long t0 = System.nanoTime();
-            Kube.Answer a = kube.send("PUT", path + "/raw-writes", next);
-            long t1 = System.nanoTime();
-            if (a.code() != 200) {
-                throw new IllegalStateException("raw write failed: " + a.code() + " " + a.body());
-            }
-            current = a.body();
-            if (i >= warmup) {
-                latencies[i - warmup] = (t1 - t0) / 1e6;
-            }
+        for (int i = 0; i < warmup; i++) {
+            writes.write();
+        }
+        List<Double> l = new ArrayList<>(options.rawWrites());
+        long start = System.nanoTime();
+        for (int i = 0; i < options.rawWrites(); i++) {
+            l.add(writes.write());
         }
         double total = seconds(System.nanoTime() - start);
-        List<Double> l = java.util.Arrays.stream(latencies).boxed().toList();
         result.put("rawWrites", options.rawWrites());
         result.put("rawWritesPerSecond", round(options.rawWrites() / total, 1));
         result.put("rawWriteP50Ms", round(GcLog.percentile(l, 50), 3));
@@ -497,13 +486,44 @@ final class BenchRun {
                 result.get("rawWriteP50Ms").asDouble(), result.get("rawWriteP99Ms").asDouble());
     }
 
+    /** Updates of one ConfigMap of the harness's own, one after another, each timed. */
+    private static final class TimedWrites {
+        private static final String PATH = "/api/v1/namespaces/bench/configmaps";
+        private final Kube kube;
+        private final String name;
+        private JsonNode current;
+        private int count;
+
+        TimedWrites(Kube kube, String name) {
+            this.kube = kube;
+            this.name = name;
+            ObjectNode cm = Kube.JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
+            cm.putObject("metadata").put("name", name).put("namespace", "bench");
+            cm.putObject("data").put("i", "0");
+            current = kube.create(PATH, cm);
+        }
+
+        /** One update, guarded by the version the last one returned; its latency in milliseconds. */
+        double write() {
+            ObjectNode next = current.deepCopy();
+            next.with("data").put("i", Integer.toString(++count));
+            long t0 = System.nanoTime();
+            Kube.Answer a = kube.send("PUT", PATH + "/" + name, next);
+            long t1 = System.nanoTime();
+            if (a.code() != 200) {
+                throw new IllegalStateException("write of ConfigMap " + name + " failed: " + a.code() + " " + a.body());
+            }
+            current = a.body();
+            return (t1 - t0) / 1e6;
+        }
+    }
+
     /**
      * Raw writes while the operator is busy: one update of a ConfigMap of its own every 20 ms, each
      * timed, from start to stop. The idle raw-write figures say what the API can do; these say what a
      * single write costs at the moment the rollbacks happen, on the same loaded machine.
      */
     private static final class WriteProbe {
-        private static final String PATH = "/api/v1/namespaces/bench/configmaps";
         private final Kube kube;
         private final List<Double> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
         private volatile boolean stopped;
@@ -514,23 +534,10 @@ final class BenchRun {
         }
 
         WriteProbe start() {
-            ObjectNode cm = Kube.JSON.createObjectNode().put("apiVersion", "v1").put("kind", "ConfigMap");
-            cm.putObject("metadata").put("name", "loaded-writes").put("namespace", "bench");
-            cm.putObject("data").put("i", "0");
-            JsonNode first = kube.create(PATH, cm);
+            TimedWrites writes = new TimedWrites(kube, "loaded-writes");
             thread = Thread.ofPlatform().daemon().name("loaded-write probe").start(() -> {
-                JsonNode current = first;
-                for (int i = 1; !stopped; i++) {
-                    ObjectNode next = current.deepCopy();
-                    next.with("data").put("i", Integer.toString(i));
-                    long t0 = System.nanoTime();
-                    Kube.Answer a = kube.send("PUT", PATH + "/loaded-writes", next);
-                    long t1 = System.nanoTime();
-                    if (a.code() != 200) {
-                        throw new IllegalStateException("probe write failed: " + a.code() + " " + a.body());
-                    }
-                    latencies.add((t1 - t0) / 1e6);
-                    current = a.body();
+                while (!stopped) {
+                    latencies.add(writes.write());
                     try {
                         Thread.sleep(20);
                     } catch (InterruptedException e) {

@@ -2,8 +2,8 @@ package io.sluice.operator;
 
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.IndexerResourceCache;
 import io.sluice.api.v1alpha1.AnalysisPhase;
 import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.Rollout;
