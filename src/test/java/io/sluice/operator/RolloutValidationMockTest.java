@@ -189,6 +189,40 @@ class RolloutValidationMockTest {
         assertThat(source.message).contains("strategy.canary.trafficRouting.istio.virtualService.name");
     }
 
+    @Test
+    void twoTemplatesWithTheSameMetricNameAreAnInvalidSpecNamingBoth() {
+        GitRepoFixture repo = repo();
+        repo.commit("checkout", inFolder(RolloutFixtures.checkoutManifests()));
+        String first = "slo-a-" + NAMES.incrementAndGet();
+        String second = "slo-b-" + NAMES.incrementAndGet();
+        createTemplate(first);
+        createTemplate(second);
+
+        Rollout rollout = create(repo.fileUrl(), r -> r.getSpec().strategy.canary.steps.get(1).analysis.templates =
+                List.of(new io.sluice.api.v1alpha1.AnalysisTemplateRef(first, false), new io.sluice.api.v1alpha1.AnalysisTemplateRef(second, false)));
+
+        Condition refs = awaitCondition(rollout, ConditionTypes.REFERENCES_RESOLVED, "False")
+                .getStatus().condition(ConditionTypes.REFERENCES_RESOLVED).orElseThrow();
+        assertThat(refs.reason).isEqualTo("InvalidSpec");
+        assertThat(refs.message).contains("error-rate").contains(first).contains(second);
+        assertThat(get(rollout).getStatus().phase).isEqualTo(RolloutPhase.Degraded);
+        assertThat(awaitEvent(rollout, "Warning", "InvalidSpec").getMessage()).contains(first).contains(second);
+    }
+
+    @Test
+    void aPathNamingAFileIsReportedNotACrash() {
+        GitRepoFixture repo = repo();
+        repo.commit("checkout", inFolder(RolloutFixtures.checkoutManifests()));
+        createTemplate("http-slo");
+
+        Rollout rollout = create(repo.fileUrl(), r -> r.getSpec().source.git.path = "apps/checkout/deployment.yaml");
+
+        Condition source = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False")
+                .getStatus().condition(ConditionTypes.SOURCE_READY).orElseThrow();
+        assertThat(source.reason).isEqualTo("PathNotFound");
+        assertThat(source.message).contains("apps/checkout/deployment.yaml").contains("a file, not a folder");
+    }
+
     private GitRepoFixture repo() {
         GitRepoFixture repo = GitRepoFixture.create();
         fixtures.add(repo);

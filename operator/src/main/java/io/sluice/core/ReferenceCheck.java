@@ -35,6 +35,28 @@ public final class ReferenceCheck {
                 + String.join(", ", missingTemplates) + " (namespace " + namespace + ")"));
     }
 
+    /**
+     * Metrics are never merged across the templates of one analysis: two templates that both define
+     * a metric of the same name would make one silently replace the other (an always-passing check
+     * could stand in for the real one), so that is an InvalidSpec naming both templates.
+     *
+     * @param analysis how the analysis is named in the message, e.g. "the analysis of step 2"
+     * @param metricsByTemplate each template's metric names, in the order the analysis lists them
+     */
+    public static List<Problem> duplicateMetrics(String analysis, Map<String, List<String>> metricsByTemplate) {
+        Map<String, List<String>> templatesByMetric = new java.util.LinkedHashMap<>();
+        metricsByTemplate.forEach((template, metrics) -> metrics.stream().filter(Objects::nonNull)
+                .forEach(metric -> templatesByMetric.computeIfAbsent(metric, m -> new ArrayList<>()).add(template)));
+        List<Problem> problems = new ArrayList<>();
+        templatesByMetric.forEach((metric, templates) -> {
+            if (templates.size() > 1) {
+                problems.add(new Problem("InvalidSpec", "metric " + metric + " is defined more than once in " + analysis
+                        + " (templates " + String.join(" and ", templates) + "); metrics are not merged, rename one"));
+            }
+        });
+        return problems;
+    }
+
     public static List<Problem> problems(RolloutSpec spec, String namespace, String path, ManifestSet manifests, Found found) {
         List<Problem> problems = new ArrayList<>(problemsWithTemplates(found.missingTemplates(), namespace));
         String workload = spec.workloadRef.name;

@@ -281,13 +281,13 @@ public class DeliveryExecutor {
         }
         List<Metric> metrics = new ArrayList<>();
         List<AnalysisArg> args = new ArrayList<>();
+        Map<String, List<String>> metricNames = new java.util.LinkedHashMap<>();
         for (AnalysisTemplateRef ref : action.analysis().templates) {
-            AnalysisTemplateSpec template = Optional.ofNullable(ref.clusterScoped()
-                            ? client.resources(ClusterAnalysisTemplate.class).withName(ref.name).get()
-                            : client.resources(AnalysisTemplate.class).inNamespace(namespace).withName(ref.name).get())
-                    .map(t -> t instanceof AnalysisTemplate at ? at.getSpec() : ((ClusterAnalysisTemplate) t).getSpec())
+            AnalysisTemplateSpec template = AnalysisTemplates.find(client, ref, namespace)
                     .orElseThrow(() -> new ActionFailedException("AnalysisTemplateNotFound",
                             "analysis template " + ref.name + " not found", null));
+            metricNames.merge(AnalysisTemplates.label(ref), template.metrics.stream().map(m -> m.name).toList(),
+                    (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
             for (Metric metric : template.metrics) {
                 Metric copy = serialization.clone(metric);
                 if (!action.background() && copy.count == null) {
@@ -296,6 +296,11 @@ public class DeliveryExecutor {
                 metrics.add(copy);
             }
             args = ArgResolver.merge(args, template.args == null ? List.of() : template.args);
+        }
+        // checked again here: a template may have changed since the Rollout's references were checked
+        var duplicates = io.sluice.core.ReferenceCheck.duplicateMetrics("analysis " + action.name(), metricNames);
+        if (!duplicates.isEmpty()) {
+            throw new ActionFailedException("InvalidSpec", duplicates.getFirst().message(), null);
         }
         AnalysisRun run = new AnalysisRun();
         run.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()

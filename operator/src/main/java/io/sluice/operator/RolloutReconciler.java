@@ -362,6 +362,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         String namespace = rollout.getMetadata().getNamespace();
         RolloutSpec spec = rollout.getSpec();
         List<String> missingTemplates = missingTemplates(spec, namespace);
+        List<Problem> duplicateMetrics = duplicateMetrics(spec, namespace);
         GitSource gitSpec = spec.source.git;
         try {
             if (isLocal(gitSpec.url) && !config.git().allowFileUrls()) {
@@ -385,6 +386,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     new ReferenceCheck.Found(missingTemplates, virtualService,
                             Optional.ofNullable(istio.destinationRule)
                                     .flatMap(dr -> lookup(manifests, namespace, "DestinationRule", dr.name))));
+            problems = concat(problems, duplicateMetrics);
             Optional<RevisionContent> content = Optional.empty();
             if (problems.isEmpty()) {
                 Manifest workloadManifest = manifests.find("apps", "Deployment", spec.workloadRef.name).orElseThrow();
@@ -416,11 +418,15 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             return new Observed(SourceOutcome.read(snapshot, manifests.all().size()), problems, content);
         } catch (SourceException e) {
             return new Observed(SourceOutcome.failed(new Problem(e.reason(), e.getMessage())),
-                    ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), Optional.empty());
+                    concat(ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), duplicateMetrics), Optional.empty());
         } catch (InvalidManifestException e) {
             return new Observed(SourceOutcome.failed(new Problem("InvalidManifest", e.getMessage())),
-                    ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), Optional.empty());
+                    concat(ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), duplicateMetrics), Optional.empty());
         }
+    }
+
+    private static List<Problem> concat(List<Problem> a, List<Problem> b) {
+        return b.isEmpty() ? a : Stream.concat(a.stream(), b.stream()).toList();
     }
 
     /** The short name of the host the first managed HTTP route of a VirtualService sends traffic to. */
@@ -451,14 +457,29 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 canary.steps == null ? Stream.empty() : canary.steps.stream()
                         .filter(s -> s.analysis != null).flatMap((CanaryStep s) -> s.analysis.templates.stream()));
         for (AnalysisTemplateRef ref : refs.toList()) {
-            boolean exists = ref.clusterScoped()
-                    ? client.resources(ClusterAnalysisTemplate.class).withName(ref.name).get() != null
-                    : client.resources(AnalysisTemplate.class).inNamespace(namespace).withName(ref.name).get() != null;
-            if (!exists) {
-                missing.add(ref.clusterScoped() ? "ClusterAnalysisTemplate " + ref.name : ref.name);
+            if (AnalysisTemplates.find(client, ref, namespace).isEmpty()) {
+                missing.add(AnalysisTemplates.label(ref));
             }
         }
         return new ArrayList<>(missing);
+    }
+
+    /** A metric name defined by two templates of the same analysis (background, or one step's). */
+    private List<Problem> duplicateMetrics(RolloutSpec spec, String namespace) {
+        var canary = spec.strategy.canary;
+        List<Problem> problems = new ArrayList<>();
+        if (canary.analysis != null && canary.analysis.templates != null) {
+            problems.addAll(ReferenceCheck.duplicateMetrics("the background analysis",
+                    AnalysisTemplates.metricNames(client, canary.analysis.templates, namespace)));
+        }
+        for (int i = 0; canary.steps != null && i < canary.steps.size(); i++) {
+            CanaryStep step = canary.steps.get(i);
+            if (step.analysis != null && step.analysis.templates != null) {
+                problems.addAll(ReferenceCheck.duplicateMetrics("the analysis of step " + (i + 1),
+                        AnalysisTemplates.metricNames(client, step.analysis.templates, namespace)));
+            }
+        }
+        return problems;
     }
 
     /** Credentials from the Secret named by secretRef; the values are never logged or reported. */

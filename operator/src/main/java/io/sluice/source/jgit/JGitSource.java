@@ -424,6 +424,10 @@ public class JGitSource implements GitSource {
             }
             while (walk.next()) {
                 String file = walk.getPathString();
+                if (file.equals(folder)) {
+                    throw new SourceException("PathNotFound", "path '" + folder + "' is a file, not a folder, at commit "
+                            + commit.getName().substring(0, 12) + "; name the folder that holds the manifests");
+                }
                 if (!(file.endsWith(".yaml") || file.endsWith(".yml"))) {
                     continue;
                 }
