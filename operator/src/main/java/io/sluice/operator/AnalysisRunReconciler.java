@@ -115,9 +115,15 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
         next.metricResults = results;
         AnalysisVerdict verdict = AnalysisVerdict.of(metrics, results);
         if (terminate && !verdict.phase().isCompleted()) {
-            // Stopped by its Rollout (the step moved on, or the canary ended): what was measured stands.
-            next.phase = results.stream().anyMatch(r -> r.successful != null && r.successful > 0)
-                    ? AnalysisPhase.Successful : AnalysisPhase.Inconclusive;
+            // Stopped by its Rollout before it finished (the step was promoted past, the canary was
+            // promoted or replaced): it has not passed. What was measured is kept; every metric still
+            // measuring and the run are Inconclusive, never Successful.
+            for (MetricResult result : results) {
+                if (result.phase == null || !result.phase.isCompleted()) {
+                    result.phase = AnalysisPhase.Inconclusive;
+                }
+            }
+            next.phase = AnalysisPhase.Inconclusive;
             next.message = "terminated: " + verdict.message();
         } else {
             next.phase = verdict.phase() == AnalysisPhase.Pending ? AnalysisPhase.Running : verdict.phase();

@@ -23,6 +23,6 @@ public class AnalysisRunSpec {
     @JsonPropertyDescription("Resolved args. Args from Secrets stay references here; their values are never stored.")
     public List<AnalysisArg> args;
 
-    @JsonPropertyDescription("Stop measuring; the run ends with the verdict so far (set when the rollout moves on).")
+    @JsonPropertyDescription("Stop measuring (set when the rollout moves on); a run stopped before its verdict is Inconclusive, never Successful, and keeps what it measured.")
     public Boolean terminate;
 }
