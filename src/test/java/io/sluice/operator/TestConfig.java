@@ -47,6 +47,16 @@ final class TestConfig {
                     public Duration mirrorIdleTimeout() {
                         return Duration.ofHours(1);
                     }
+
+                    @Override
+                    public int maxManifestFiles() {
+                        return io.sluice.source.jgit.JGitSource.ManifestLimits.DEFAULT.maxFiles();
+                    }
+
+                    @Override
+                    public long maxManifestBytes() {
+                        return io.sluice.source.jgit.JGitSource.ManifestLimits.DEFAULT.maxBytes();
+                    }
                 };
             }
 

@@ -153,6 +153,21 @@ public interface SluiceConfig {
          */
         @WithDefault("1h")
         Duration mirrorIdleTimeout();
+
+        /**
+         * The most YAML files one revision's path may hold. More is {@code ManifestTooLarge} on that
+         * Rollout alone, and nothing of the revision is read further or applied.
+         */
+        @WithDefault("1000")
+        int maxManifestFiles();
+
+        /**
+         * The most bytes of YAML one revision's path may hold in all (each file is also limited to
+         * 1 MiB), checked from the blobs' sizes before any is read, so a small repository that names one
+         * large blob many times cannot fill the heap. More is {@code ManifestTooLarge} on that Rollout.
+         */
+        @WithDefault("16777216")
+        long maxManifestBytes();
     }
 
     interface Webhook {

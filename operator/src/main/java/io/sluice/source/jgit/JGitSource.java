@@ -77,7 +77,22 @@ public class JGitSource implements GitSource {
      * @param minFetchInterval  a mirror is fetched at most this often unless invalidated
      * @param mirrorIdleTimeout a mirror nobody read for this long is deleted by {@link #evictIdle()}
      */
-    public record Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout) {
+    public record Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout,
+                           ManifestLimits limits) {
+        public Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout) {
+            this(cacheDir, timeout, minFetchInterval, mirrorIdleTimeout, ManifestLimits.DEFAULT);
+        }
+    }
+
+    /**
+     * What one revision's folder may hold, checked before its content is read: a small repository
+     * can name one large blob hundreds of times, so the per-file limit alone does not bound memory.
+     *
+     * @param maxFiles YAML files under the path
+     * @param maxBytes their total size
+     */
+    public record ManifestLimits(int maxFiles, long maxBytes) {
+        public static final ManifestLimits DEFAULT = new ManifestLimits(1000, 16L * 1024 * 1024);
     }
 
     private final Settings settings;
@@ -89,7 +104,8 @@ public class JGitSource implements GitSource {
     @Inject
     public JGitSource(SluiceConfig config, Clock clock, MeterRegistry meters) {
         this(new Settings(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(),
-                config.git().mirrorIdleTimeout()), clock, meters);
+                config.git().mirrorIdleTimeout(),
+                new ManifestLimits(config.git().maxManifestFiles(), config.git().maxManifestBytes())), clock, meters);
     }
 
     public JGitSource(Settings settings, Clock clock, MeterRegistry meters) {
@@ -383,7 +399,7 @@ public class JGitSource implements GitSource {
                 || (COMMIT_ID.matcher(ref).matches() && repo.getObjectDatabase().has(ObjectId.fromString(ref)));
     }
 
-    private static GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
+    private GitSnapshot snapshot(Repository repo, GitRequest request) throws IOException, SourceException {
         Ref ref = resolve(repo, request.ref());
         ObjectId commitId;
         String resolvedRef;
@@ -399,7 +415,7 @@ public class JGitSource implements GitSource {
         }
         try (RevWalk walk = new RevWalk(repo)) {
             RevCommit commit = walk.parseCommit(commitId); // peels annotated tags
-            return new GitSnapshot(commit.getName(), resolvedRef, readFolder(repo, commit, request.path()));
+            return new GitSnapshot(commit.getName(), resolvedRef, readFolder(repo, commit, request.path(), settings.limits()));
         }
     }
 
@@ -413,9 +429,11 @@ public class JGitSource implements GitSource {
         return null;
     }
 
-    private static Map<String, String> readFolder(Repository repo, RevCommit commit, String path) throws IOException, SourceException {
+    private static Map<String, String> readFolder(Repository repo, RevCommit commit, String path, ManifestLimits limits)
+            throws IOException, SourceException {
         String folder = normalizeFolder(path);
         Map<String, String> files = new TreeMap<>();
+        long totalBytes = 0;
         try (TreeWalk walk = new TreeWalk(repo)) {
             walk.addTree(commit.getTree());
             walk.setRecursive(true);
@@ -434,6 +452,14 @@ public class JGitSource implements GitSource {
                 var loader = repo.open(walk.getObjectId(0));
                 if (loader.getSize() > MAX_FILE_BYTES) {
                     throw new SourceException("InvalidManifest", file + " is larger than 1 MiB");
+                }
+                totalBytes += loader.getSize();
+                if (files.size() >= limits.maxFiles() || totalBytes > limits.maxBytes()) {
+                    throw new SourceException("ManifestTooLarge", "path '" + (folder.isEmpty() ? "." : folder)
+                            + "' at commit " + commit.getName().substring(0, 12) + " holds more than "
+                            + (files.size() >= limits.maxFiles() ? limits.maxFiles() + " YAML files"
+                                    : limits.maxBytes() + " bytes of YAML")
+                            + " (the operator's limit: sluice.git.max-manifest-files / max-manifest-bytes); nothing of it is applied");
                 }
                 String relative = folder.isEmpty() ? file : file.substring(folder.length() + 1);
                 files.put(relative, new String(loader.getBytes(), StandardCharsets.UTF_8));
