@@ -104,6 +104,34 @@ class GitWebhookMockTest {
     }
 
     @Test
+    void aReplayedDeliveryIdTriggersNothingTheSecondTime() throws Exception {
+        long fetches = readTwice();
+        String payload = githubPayload("https://127.0.0.1/deploy.git", "git@127.0.0.1:deploy.git");
+        String delivery = java.util.UUID.randomUUID().toString();
+
+        for (int i = 0; i < 2; i++) {
+            given().body(payload).contentType("application/json")
+                    .header("X-GitHub-Event", "push")
+                    .header("X-GitHub-Delivery", delivery)
+                    .header("X-Hub-Signature-256", "sha256=" + hmacSha256(SECRET, payload))
+                    .when().post("/webhooks/git")
+                    .then().statusCode(202).body("repositories", equalTo(i == 0 ? 1 : 0));
+            read();
+        }
+
+        assertThat(pushes.events()).as("the captured delivery, sent again").hasSize(1);
+        assertThat(git.fetchCount(url())).isEqualTo(fetches + 1);
+
+        given().body(payload).contentType("application/json")
+                .header("X-GitHub-Event", "push")
+                .header("X-GitHub-Delivery", java.util.UUID.randomUUID().toString())
+                .header("X-Hub-Signature-256", "sha256=" + hmacSha256(SECRET, payload))
+                .when().post("/webhooks/git")
+                .then().statusCode(202).body("repositories", equalTo(1));
+        assertThat(pushes.events()).as("a new delivery").hasSize(2);
+    }
+
+    @Test
     void aGitlabPushWithTheTokenIsAccepted() throws Exception {
         long fetches = readTwice();
 

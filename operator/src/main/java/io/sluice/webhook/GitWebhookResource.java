@@ -16,6 +16,8 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,6 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Under leader election only the leader acts on a push; another instance answers an authentic push with
  * 503 (and {@code Retry-After}) and triggers nothing, so the Git host records a failed delivery instead
  * of a push silently dropped. Polling picks the commit up either way.
+ * <p>
+ * An authentic delivery whose id ({@code X-GitHub-Delivery}, {@code X-Gitlab-Event-UUID}) was acted on
+ * among the last few thousand is answered 202 and triggers nothing: a captured delivery cannot be
+ * replayed to force fetches. The signature covers the body only, so this stops replays of a delivery
+ * as captured, not a sender that holds the secret.
  */
 @Path("/webhooks/git")
 public class GitWebhookResource {
@@ -40,6 +47,7 @@ public class GitWebhookResource {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> GITHUB_PUSH_EVENTS = Set.of("push");
     private static final Set<String> GITLAB_PUSH_EVENTS = Set.of("Push Hook", "Tag Push Hook");
+    private static final int RECENT_DELIVERIES = 4096;
 
     private final Optional<PushAuthentication> authentication;
     private final GitSource git;
@@ -47,6 +55,13 @@ public class GitWebhookResource {
     private final AtomicBoolean toldDisabled = new AtomicBoolean();
     private final Leadership leadership;
     private final long retryAfterSeconds;
+    /** The ids of the last deliveries acted on, so a captured delivery sent again triggers nothing. */
+    private final Map<String, Boolean> recentDeliveries = new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > RECENT_DELIVERIES;
+        }
+    };
 
     public GitWebhookResource(SluiceConfig config, GitSource git, Event<GitPushed> pushed, Leadership leadership) {
         this.authentication = config.webhook().secret().filter(s -> !s.isBlank()).map(PushAuthentication::new);
@@ -63,7 +78,9 @@ public class GitWebhookResource {
             @HeaderParam("X-Hub-Signature-256") String githubSignature,
             @HeaderParam("X-Gitlab-Token") String gitlabToken,
             @HeaderParam("X-GitHub-Event") String githubEvent,
-            @HeaderParam("X-Gitlab-Event") String gitlabEvent) {
+            @HeaderParam("X-Gitlab-Event") String gitlabEvent,
+            @HeaderParam("X-GitHub-Delivery") String githubDelivery,
+            @HeaderParam("X-Gitlab-Event-UUID") String gitlabDelivery) {
         if (authentication.isEmpty()) {
             if (toldDisabled.compareAndSet(false, true)) {
                 LOG.info("a Git push webhook arrived, but webhooks are disabled (sluice.webhook.secret is not set); "
@@ -89,6 +106,11 @@ public class GitWebhookResource {
                 || (gitlabEvent != null && !GITLAB_PUSH_EVENTS.contains(gitlabEvent))) {
             return answer(Response.Status.ACCEPTED, "{\"repositories\":0,\"ignored\":\"not a push event\"}");
         }
+        String delivery = githubDelivery != null ? githubDelivery : gitlabDelivery;
+        if (delivery != null && !firstTime(delivery)) {
+            LOG.debug("ignored a Git push webhook whose delivery id was already handled");
+            return answer(Response.Status.ACCEPTED, "{\"repositories\":0,\"ignored\":\"delivery already handled\"}");
+        }
         Set<String> repositories;
         try {
             repositories = PushPayload.repositoryKeys(JSON.readTree(body));
@@ -101,6 +123,14 @@ public class GitWebhookResource {
             pushed.fire(new GitPushed(repositories));
         }
         return answer(Response.Status.ACCEPTED, "{\"repositories\":" + repositories.size() + "}");
+    }
+
+    /** Records an authentic delivery's id; false when it was seen among the last {@value #RECENT_DELIVERIES}. */
+    private boolean firstTime(String delivery) {
+        String id = delivery.length() > 128 ? delivery.substring(0, 128) : delivery;
+        synchronized (recentDeliveries) {
+            return recentDeliveries.put(id, Boolean.TRUE) == null;
+        }
     }
 
     private static Response answer(Response.Status status, String json) {
