@@ -34,8 +34,13 @@ public class RolloutMetrics {
     private final Map<AnalysisPhase, Counter> verdicts = new EnumMap<>(AnalysisPhase.class);
     private final MultiGauge canaryWeights;
     private final MultiGauge measuredValues;
-    /** namespace/rollout/metric → last measured value; pruned with the Rollouts. */
-    private final Map<List<String>, Double> lastValues = new ConcurrentHashMap<>();
+    /**
+     * The most metric series one Rollout keeps on the measurement gauge: metric names are the tenant's
+     * choice, so older ones give way to the most recently measured.
+     */
+    static final int MAX_MEASURED_METRICS_PER_ROLLOUT = 20;
+    /** namespace/rollout → metric → last measured value, least recently measured first; pruned with the Rollouts. */
+    private final Map<List<String>, java.util.LinkedHashMap<String, Double>> lastValues = new ConcurrentHashMap<>();
     private volatile Supplier<Stream<Rollout>> rollouts = Stream::empty;
     private volatile BooleanSupplier leader = () -> true;
 
@@ -79,8 +84,18 @@ public class RolloutMetrics {
     }
 
     void measured(String namespace, String rollout, String metric, double value) {
-        if (!Double.isNaN(value)) {
-            lastValues.put(List.of(namespace, rollout, metric), value);
+        if (Double.isNaN(value)) {
+            return;
+        }
+        var values = lastValues.computeIfAbsent(List.of(namespace, rollout), k -> new java.util.LinkedHashMap<>());
+        synchronized (values) {
+            values.remove(metric); // measured again: now the most recent
+            values.put(metric, value);
+            var oldest = values.keySet().iterator();
+            while (values.size() > MAX_MEASURED_METRICS_PER_ROLLOUT) {
+                oldest.next();
+                oldest.remove();
+            }
         }
     }
 
@@ -110,10 +125,14 @@ public class RolloutMetrics {
         });
         rolloutsByPhase.forEach((phase, gauge) -> gauge.set(counts.getOrDefault(phase, 0L)));
         canaryWeights.register(weights, true);
-        lastValues.keySet().removeIf(key -> !present.contains(key.subList(0, 2)));
-        measuredValues.register(lastValues.entrySet().stream()
-                .map(e -> MultiGauge.Row.of(Tags.of("namespace", e.getKey().get(0), "rollout", e.getKey().get(1),
-                        "metric", e.getKey().get(2)), e.getValue()))
-                .<MultiGauge.Row<?>>map(row -> row).toList(), true);
+        lastValues.keySet().removeIf(key -> !present.contains(key));
+        List<MultiGauge.Row<?>> measured = new ArrayList<>();
+        lastValues.forEach((key, values) -> {
+            synchronized (values) {
+                values.forEach((metric, value) -> measured.add(MultiGauge.Row.of(
+                        Tags.of("namespace", key.get(0), "rollout", key.get(1), "metric", metric), value)));
+            }
+        });
+        measuredValues.register(measured, true);
     }
 }
