@@ -48,8 +48,29 @@ public final class SpecCheck {
                 var s = steps.get(i);
                 if (s == null || s.analysis != null && (s.analysis.templates == null || s.analysis.templates.isEmpty())) {
                     problems.add(new Problem("InvalidSpec", "steps[" + i + "]: an analysis step needs templates"));
+                    continue;
+                }
+                int actions = (s.setWeight != null ? 1 : 0) + (s.pause != null ? 1 : 0) + (s.analysis != null ? 1 : 0);
+                if (actions != 1) {
+                    problems.add(new Problem("InvalidSpec", "steps[" + i + "]: a step has exactly one of setWeight, "
+                            + "pause and analysis (it has " + actions + ")"));
+                }
+                if (s.setWeight != null && (s.setWeight < 0 || s.setWeight > 100)) {
+                    problems.add(new Problem("InvalidSpec", "steps[" + i + "].setWeight: " + s.setWeight
+                            + " is not a percentage between 0 and 100"));
+                }
+                if (s.pause != null && s.pause.duration != null) {
+                    try {
+                        Durations.parse(s.pause.duration);
+                    } catch (IllegalArgumentException e) {
+                        problems.add(new Problem("InvalidSpec", "steps[" + i + "].pause.duration: " + e.getMessage()));
+                    }
                 }
             }
+        }
+        if (spec.progressDeadlineSeconds != null && spec.progressDeadlineSeconds < 1) {
+            problems.add(new Problem("InvalidSpec", "progressDeadlineSeconds: " + spec.progressDeadlineSeconds
+                    + " is less than 1"));
         }
         if (spec.strategy != null && spec.strategy.canary != null && spec.strategy.canary.analysis != null
                 && (spec.strategy.canary.analysis.templates == null || spec.strategy.canary.analysis.templates.isEmpty())) {
