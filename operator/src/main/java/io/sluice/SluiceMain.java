@@ -25,6 +25,13 @@ public class SluiceMain {
         Optional<String> cluster = forceSandbox ? Optional.empty()
                 : ClusterTarget.configuredCluster(System.getenv(), Path.of(System.getProperty("user.home")));
         if (cluster.isPresent()) {
+            if (cluster.get().startsWith("kubeconfig ")) { // a pod's own API server is not second-guessed
+                Optional<String> problem = ClusterReachability.problem(cluster.get());
+                if (problem.isPresent()) {
+                    System.err.println(problem.get());
+                    System.exit(1);
+                }
+            }
             LOG.infof("Using the cluster from %s", cluster.get());
             Quarkus.run(args);
             return;
