@@ -7,7 +7,6 @@ import io.sluice.api.v1alpha1.AnalysisTemplateSpec;
 import io.sluice.api.v1alpha1.ClusterAnalysisTemplate;
 import io.sluice.api.v1alpha1.Metric;
 
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,14 +31,9 @@ final class AnalysisTemplates {
         return ref.clusterScoped() ? "ClusterAnalysisTemplate " + ref.name : ref.name;
     }
 
-    /** The metric names of each template found, keyed by {@link #label}, in the order the analysis lists them. */
-    static Map<String, List<String>> metricNames(KubernetesClient client, List<AnalysisTemplateRef> refs, String namespace) {
-        Map<String, List<String>> names = new LinkedHashMap<>();
-        for (AnalysisTemplateRef ref : refs) {
-            find(client, ref, namespace).ifPresent(spec -> names.merge(label(ref),
-                    spec.metrics == null ? List.of() : spec.metrics.stream().map((Metric m) -> m.name).toList(),
-                    (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList()));
-        }
-        return names;
+    /** Adds a found template's metric names under {@link #label} (a template listed twice adds them twice). */
+    static void addMetricNames(Map<String, List<String>> names, AnalysisTemplateRef ref, AnalysisTemplateSpec spec) {
+        names.merge(label(ref), spec.metrics == null ? List.of() : spec.metrics.stream().map((Metric m) -> m.name).toList(),
+                (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
     }
 }

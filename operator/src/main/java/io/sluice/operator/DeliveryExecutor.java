@@ -11,10 +11,8 @@ import io.sluice.analysis.ArgResolver;
 import io.sluice.api.v1alpha1.AnalysisArg;
 import io.sluice.api.v1alpha1.AnalysisRun;
 import io.sluice.api.v1alpha1.AnalysisRunSpec;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.AnalysisTemplateRef;
 import io.sluice.api.v1alpha1.AnalysisTemplateSpec;
-import io.sluice.api.v1alpha1.ClusterAnalysisTemplate;
 import io.sluice.api.v1alpha1.IstioTrafficRouting;
 import io.sluice.api.v1alpha1.Metric;
 import io.sluice.api.v1alpha1.Rollout;
@@ -286,8 +284,7 @@ public class DeliveryExecutor {
             AnalysisTemplateSpec template = AnalysisTemplates.find(client, ref, namespace)
                     .orElseThrow(() -> new ActionFailedException("AnalysisTemplateNotFound",
                             "analysis template " + ref.name + " not found", null));
-            metricNames.merge(AnalysisTemplates.label(ref), template.metrics.stream().map(m -> m.name).toList(),
-                    (a, b) -> java.util.stream.Stream.concat(a.stream(), b.stream()).toList());
+            AnalysisTemplates.addMetricNames(metricNames, ref, template);
             for (Metric metric : template.metrics) {
                 Metric copy = serialization.clone(metric);
                 if (!action.background() && copy.count == null) {

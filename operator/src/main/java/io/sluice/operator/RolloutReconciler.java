@@ -20,10 +20,9 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.javaoperatorsdk.operator.processing.event.source.informer.Mappers;
 import io.sluice.api.v1alpha1.AnalysisPhase;
 import io.sluice.api.v1alpha1.AnalysisRun;
-import io.sluice.api.v1alpha1.AnalysisTemplate;
 import io.sluice.api.v1alpha1.AnalysisTemplateRef;
+import io.sluice.api.v1alpha1.AnalysisTemplateSpec;
 import io.sluice.api.v1alpha1.CanaryStep;
-import io.sluice.api.v1alpha1.ClusterAnalysisTemplate;
 import io.sluice.api.v1alpha1.GitSource;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutPhase;
@@ -361,8 +360,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private Observed observeSource(Rollout rollout) {
         String namespace = rollout.getMetadata().getNamespace();
         RolloutSpec spec = rollout.getSpec();
-        List<String> missingTemplates = missingTemplates(spec, namespace);
-        List<Problem> duplicateMetrics = duplicateMetrics(spec, namespace);
+        TemplateProblems templates = templateProblems(spec, namespace);
+        List<String> missingTemplates = templates.missing();
+        List<Problem> duplicateMetrics = templates.duplicateMetrics();
         GitSource gitSpec = spec.source.git;
         try {
             if (isLocal(gitSpec.url) && !config.git().allowFileUrls()) {
@@ -448,38 +448,37 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 || !Objects.equals(before.getStatus().message, after.message);
     }
 
-    /** Names of referenced templates that do not exist, e.g. "http-slo" or "ClusterAnalysisTemplate shared-slo". */
-    private List<String> missingTemplates(RolloutSpec spec, String namespace) {
-        Set<String> missing = new LinkedHashSet<>();
-        var canary = spec.strategy.canary;
-        Stream<AnalysisTemplateRef> refs = Stream.concat(
-                canary.analysis != null ? canary.analysis.templates.stream() : Stream.empty(),
-                canary.steps == null ? Stream.empty() : canary.steps.stream()
-                        .filter(s -> s.analysis != null).flatMap((CanaryStep s) -> s.analysis.templates.stream()));
-        for (AnalysisTemplateRef ref : refs.toList()) {
-            if (AnalysisTemplates.find(client, ref, namespace).isEmpty()) {
-                missing.add(AnalysisTemplates.label(ref));
-            }
-        }
-        return new ArrayList<>(missing);
+    /** The templates the Rollout's analyses name that do not exist, and metric names defined twice in one analysis. */
+    private record TemplateProblems(List<String> missing, List<Problem> duplicateMetrics) {
     }
 
-    /** A metric name defined by two templates of the same analysis (background, or one step's). */
-    private List<Problem> duplicateMetrics(RolloutSpec spec, String namespace) {
+    /** Looks each referenced template up once, for both checks. */
+    private TemplateProblems templateProblems(RolloutSpec spec, String namespace) {
         var canary = spec.strategy.canary;
-        List<Problem> problems = new ArrayList<>();
+        Map<String, List<AnalysisTemplateRef>> analyses = new java.util.LinkedHashMap<>();
         if (canary.analysis != null && canary.analysis.templates != null) {
-            problems.addAll(ReferenceCheck.duplicateMetrics("the background analysis",
-                    AnalysisTemplates.metricNames(client, canary.analysis.templates, namespace)));
+            analyses.put("the background analysis", canary.analysis.templates);
         }
         for (int i = 0; canary.steps != null && i < canary.steps.size(); i++) {
             CanaryStep step = canary.steps.get(i);
             if (step.analysis != null && step.analysis.templates != null) {
-                problems.addAll(ReferenceCheck.duplicateMetrics("the analysis of step " + (i + 1),
-                        AnalysisTemplates.metricNames(client, step.analysis.templates, namespace)));
+                analyses.put("the analysis of step " + (i + 1), step.analysis.templates);
             }
         }
-        return problems;
+        Map<String, Optional<AnalysisTemplateSpec>> found = new java.util.HashMap<>();
+        Set<String> missing = new LinkedHashSet<>();
+        List<Problem> duplicates = new ArrayList<>();
+        analyses.forEach((analysis, refs) -> {
+            Map<String, List<String>> metricNames = new java.util.LinkedHashMap<>();
+            for (AnalysisTemplateRef ref : refs) {
+                Optional<AnalysisTemplateSpec> template = found.computeIfAbsent(AnalysisTemplates.label(ref),
+                        label -> AnalysisTemplates.find(client, ref, namespace));
+                template.ifPresentOrElse(t -> AnalysisTemplates.addMetricNames(metricNames, ref, t),
+                        () -> missing.add(AnalysisTemplates.label(ref)));
+            }
+            duplicates.addAll(ReferenceCheck.duplicateMetrics(analysis, metricNames));
+        });
+        return new TemplateProblems(new ArrayList<>(missing), duplicates);
     }
 
     /** Credentials from the Secret named by secretRef; the values are never logged or reported. */
