@@ -35,7 +35,10 @@ final class Kube implements AutoCloseable {
         config.setConnectionTimeout(10_000);
         config.setRequestTimeout(30_000);
         String ns = namespace != null ? namespace : config.getNamespace() != null ? config.getNamespace() : "default";
-        return new Kube(new KubernetesClientBuilder().withConfig(config).build(), ns);
+        // Lenient reads: one Rollout with a field this plugin does not know still lists with the others.
+        var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization(
+                io.sluice.api.UnknownFields.tolerate(new com.fasterxml.jackson.databind.ObjectMapper()), true);
+        return new Kube(new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(serialization).build(), ns);
     }
 
     private static Config config(Path kubeconfig, String context) {

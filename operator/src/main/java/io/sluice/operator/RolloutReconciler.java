@@ -271,6 +271,15 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
     private UpdateControl<Rollout> write(Rollout rollout, RolloutStatus status, List<RolloutEvent> toRecord,
             Optional<Duration> requeue, Context<Rollout> context) {
+        List<String> ignored = io.sluice.api.UnknownFields.of(rollout);
+        status.ignoredFields = ignored.isEmpty() ? null : ignored;
+        List<String> ignoredBefore = rollout.getStatus() == null || rollout.getStatus().ignoredFields == null
+                ? List.of() : rollout.getStatus().ignoredFields;
+        if (!ignored.isEmpty() && !ignored.equals(ignoredBefore)) {
+            toRecord = new ArrayList<>(toRecord);
+            toRecord.add(RolloutEvent.warning("UnknownFields", "ignored, as this version of Sluice does not know them "
+                    + "(a typo, or fields of a newer Sluice): " + String.join(", ", ignored)));
+        }
         StatusWriter.Outcome written = statusWriter.write(rollout, status, context);
         if (written == StatusWriter.Outcome.CONFLICT) {
             LOG.debugf("status of %s/%s changed meanwhile; reconciling again", rollout.getMetadata().getNamespace(),

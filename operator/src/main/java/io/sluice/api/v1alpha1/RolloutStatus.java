@@ -63,6 +63,11 @@ public class RolloutStatus {
             + "from Git are deleted (and only those).")
     public List<String> inventory;
 
+    @JsonPropertyDescription("Fields of this Rollout that this version of Sluice does not know, or whose value has the "
+            + "wrong type, as paths (spec.strategy.canary.steps[0].intervall): they are ignored. A typo, or a field "
+            + "of a newer Sluice (after a rollback of the operator).")
+    public List<String> ignoredFields;
+
     @JsonPropertyDescription("The analysis of the current step, if it has one.")
     public AnalysisRunReference stepAnalysis;
 
