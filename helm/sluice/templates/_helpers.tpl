@@ -48,8 +48,28 @@ app.kubernetes.io/component: operator
 {{- end }}
 {{- end }}
 
+{{/*
+The operator image: repository@digest when image.digest is set (the tag is then ignored), else
+repository:tag (tag defaulting to appVersion). No image is published, so values.yaml names none and
+rendering stops here until the user sets one.
+*/}}
 {{- define "sluice.image" -}}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is not set: no Sluice image is published yet, so the chart has no default. Build one from the Sluice repository (./mvnw -B -ntp package -DskipTests, then docker build -f operator/src/main/docker/Dockerfile.jvm -t <registry>/sluice:<tag> .), push it to a registry your cluster can pull from, and set image.repository and image.tag (or image.digest)." }}
+{{- end }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/* Labels of the CRDs: the chart's, without the ones that select the operator's pods. */}}
+{{- define "sluice.crdLabels" -}}
+helm.sh/chart: {{ include "sluice.chart" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: sluice
 {{- end }}
 
 {{- define "sluice.leaseName" -}}

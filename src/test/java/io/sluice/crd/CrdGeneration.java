@@ -62,9 +62,12 @@ public final class CrdGeneration {
         return Path.of(System.getProperty("sluice.project.dir", ".")).toAbsolutePath().normalize();
     }
 
-    /** The Helm chart's copy of crds/, kept byte-equal by {@code io.sluice.helm.HelmChartTest}. */
+    /**
+     * The Helm chart's copy of crds/, kept byte-equal by {@code io.sluice.helm.HelmChartTest}. Not the
+     * chart's crds/ folder: templates/crds.yaml renders these files, so that crds.install can turn them off.
+     */
     public static Path chartCrdsDir() {
-        return projectDir().resolve("helm/sluice/crds");
+        return projectDir().resolve("helm/sluice/files/crds");
     }
 
     /** Rewrites crds/ and the Helm chart's copy from the code: {@code ./sluice crds}. */

@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
@@ -20,10 +21,12 @@ import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.Subject;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
 import io.sluice.operator.AnalysisRunReconciler;
 import io.sluice.operator.RolloutReconciler;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -38,6 +41,7 @@ import static io.sluice.helm.RenderedChart.NAMESPACE;
 import static io.sluice.helm.RenderedChart.RELEASE;
 import static io.sluice.helm.RenderedChart.grants;
 import static io.sluice.helm.RenderedChart.render;
+import static io.sluice.helm.RenderedChart.renderAsIs;
 import static io.sluice.helm.RenderedChart.verbs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -45,7 +49,8 @@ import static org.assertj.core.api.Assertions.entry;
 
 /**
  * helm lint and helm template of helm/sluice (helm-java, no cluster) for the value sets a platform
- * team uses, asserting the rendered objects: RBAC, pod security, leader election, configuration.
+ * team uses, asserting the rendered objects: RBAC, pod security, leader election, configuration, the
+ * image, the CRDs, and the chart as a subchart of an umbrella chart.
  */
 class HelmChartTest {
 
@@ -70,10 +75,14 @@ class HelmChartTest {
 
     private static final Set<String> READ_VERBS = Set.of("get", "list", "watch");
 
+    private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
     // ---------------------------------------------------------------- lint, schema, CRDs
 
     @Test
     void lintPassesWithoutWarnings() {
+        // values.yaml names no image, and rendering fails without one; helm lint's rendering treats
+        // `fail` as informational (lint mode), so it still checks every template.
         LintResult lint = new Helm(RenderedChart.chartDir()).lint().strict().call();
 
         assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
@@ -84,12 +93,129 @@ class HelmChartTest {
     void chartCrdsAreByteForByteTheProjectsCrds() throws IOException {
         Path project = RenderedChart.chartDir().getParent().getParent();
         Map<String, String> top = readYamlFiles(project.resolve("crds"));
-        Map<String, String> chart = readYamlFiles(RenderedChart.chartDir().resolve("crds"));
+        Map<String, String> chart = readYamlFiles(RenderedChart.chartDir().resolve("files/crds"));
 
         assertThat(top).as("crds/").hasSize(4);
         assertThat(chart)
-                .as("helm/sluice/crds differs from crds/: run `./sluice crds` (it writes both) and commit")
+                .as("helm/sluice/files/crds differs from crds/: run `./sluice crds` (it writes both) and commit")
                 .isEqualTo(top);
+        assertThat(RenderedChart.chartDir().resolve("crds"))
+                .as("a crds/ folder would be installed by Helm whatever crds.install says").doesNotExist();
+    }
+
+    @Test
+    void crdsRenderWithTheReleaseAndHelmUninstallKeepsThem() throws IOException {
+        Path project = RenderedChart.chartDir().getParent().getParent();
+        Map<String, CustomResourceDefinition> expected = new TreeMap<>();
+        for (String text : readYamlFiles(project.resolve("crds")).values()) {
+            CustomResourceDefinition crd = SERIALIZATION.unmarshal(text, CustomResourceDefinition.class);
+            expected.put(crd.getMetadata().getName(), crd);
+        }
+
+        List<CustomResourceDefinition> crds = render("").all(CustomResourceDefinition.class);
+
+        assertThat(crds).extracting(c -> c.getMetadata().getName())
+                .containsExactlyInAnyOrderElementsOf(expected.keySet())
+                .containsExactlyInAnyOrder("rollouts.sluice.io", "analysistemplates.sluice.io",
+                        "clusteranalysistemplates.sluice.io", "analysisruns.sluice.io");
+        for (CustomResourceDefinition crd : crds) {
+            assertThat(crd.getSpec()).as("spec of %s", crd.getMetadata().getName())
+                    .isEqualTo(expected.get(crd.getMetadata().getName()).getSpec());
+            assertThat(crd.getMetadata().getAnnotations()).containsExactly(entry("helm.sh/resource-policy", "keep"));
+            assertThat(crd.getMetadata().getLabels())
+                    .containsEntry("app.kubernetes.io/part-of", "sluice")
+                    .containsEntry("app.kubernetes.io/managed-by", "Helm")
+                    .doesNotContainKey("app.kubernetes.io/component");
+        }
+        assertThat(render("crds: {keep: false}\n").all(CustomResourceDefinition.class)).hasSize(4)
+                .allSatisfy(c -> assertThat(c.getMetadata().getAnnotations()).isNullOrEmpty());
+    }
+
+    @Test
+    void crdsInstallFalseRendersNoCrd() {
+        RenderedChart chart = render("crds: {install: false}\n");
+
+        assertThat(chart.all(CustomResourceDefinition.class)).isEmpty();
+        assertThat(chart.objects).noneMatch(o -> o.getKind().equals("CustomResourceDefinition"));
+        assertThat(chart.deployment()).isNotNull();
+    }
+
+    @Test
+    void withoutAnImageTheChartRefusesToRenderAndSaysWhy() {
+        assertThatThrownBy(() -> renderAsIs(""))
+                .hasMessageContaining("image.repository is not set: no Sluice image is published yet")
+                .hasMessageContaining("docker build -f operator/src/main/docker/Dockerfile.jvm")
+                .hasMessageContaining("set image.repository and image.tag (or image.digest)");
+        assertThatThrownBy(() -> renderAsIs("image: {tag: 0.1.0}\n"))
+                .hasMessageContaining("image.repository is not set");
+    }
+
+    @Test
+    void imageIsRepositoryAndTagDefaultingToTheAppVersion() {
+        assertThat(operator(renderAsIs("image: {repository: registry.example.com/sluice}\n").deployment()).getImage())
+                .isEqualTo("registry.example.com/sluice:0.1.0");
+        assertThat(operator(renderAsIs("image: {repository: registry.example.com:5000/sluice, tag: 0.2.0-rc.1}\n")
+                .deployment()).getImage()).isEqualTo("registry.example.com:5000/sluice:0.2.0-rc.1");
+    }
+
+    @Test
+    void imageDigestWinsOverTheTag() {
+        String digest = "sha256:" + "0123456789abcdef".repeat(4);
+
+        Container operator = operator(renderAsIs("image: {repository: registry.example.com/sluice, tag: 0.1.0, digest: '"
+                + digest + "'}\n").deployment());
+
+        assertThat(operator.getImage()).isEqualTo("registry.example.com/sluice@" + digest);
+    }
+
+    @Test
+    void schemaRejectsADigestThatIsNotSha256() {
+        assertThatThrownBy(() -> render("image: {digest: 'sha256:abc'}\n")).hasMessageContaining("/image/digest");
+        assertThatThrownBy(() -> render("image: {digest: 'latest'}\n")).hasMessageContaining("/image/digest");
+        assertThatThrownBy(() -> render("image: {digest: 'sha256:" + "0123456789ABCDEF".repeat(4) + "'}\n"))
+                .as("lower-case hex only").hasMessageContaining("/image/digest");
+        assertThatThrownBy(() -> render("image: {tag: 'sha256:" + "0123456789abcdef".repeat(4) + "'}\n"))
+                .as("a digest belongs in image.digest").hasMessageContaining("/image/tag");
+        assertThatThrownBy(() -> render("image: {repository: 'registry.example.com/sluice@sha256:abc'}\n"))
+                .hasMessageContaining("/image/repository");
+    }
+
+    @Test
+    void globalValuesAreAcceptedAtTheTopLevelToo() {
+        assertThat(render("global: {imageRegistry: example.com, foo: {bar: 1}}\n").deployment()).isNotNull();
+    }
+
+    @Test
+    void rendersAsASubchartOfAnUmbrellaChartThatSetsGlobalValues(@TempDir Path umbrella) throws IOException {
+        // Helm hands every subchart the umbrella's `global` values, and checks them against the
+        // subchart's values.schema.json like any other key.
+        Path chart = RenderedChart.chartDir();
+        String version = chartVersion();
+        Files.writeString(umbrella.resolve("Chart.yaml"), """
+                apiVersion: v2
+                name: platform
+                version: 1.0.0
+                dependencies:
+                  - name: sluice
+                    version: "%s"
+                    repository: "file://%s"
+                """.formatted(version, chart));
+        copyTree(chart, umbrella.resolve("charts/sluice"));
+
+        RenderedChart rendered = RenderedChart.render(umbrella, "platform", """
+                global:
+                  imageRegistry: example.com
+                  foo: bar
+                sluice:
+                  image: {repository: registry.example.com/sluice, tag: 0.1.0-dev}
+                  replicaCount: 1
+                  leaderElection: {enabled: false}
+                """);
+
+        Deployment deployment = rendered.get(Deployment.class, "platform-sluice");
+        assertThat(deployment.getSpec().getReplicas()).isEqualTo(1);
+        assertThat(operator(deployment).getImage()).isEqualTo("registry.example.com/sluice:0.1.0-dev");
+        assertThat(rendered.all(CustomResourceDefinition.class)).hasSize(4);
     }
 
     @Test
@@ -476,19 +602,30 @@ class HelmChartTest {
 
     @Test
     void notesSayWhatWasInstalled() throws IOException {
+        String notes = notes(RenderedChart.TEST_IMAGE
+                + "watchNamespaces: [shop, payments]\nwebhook: {enabled: true, existingSecret: git-webhook}\n");
+
+        assertThat(notes)
+                .contains("2 replica(s) of registry.example.com/sluice:0.1.0")
+                .contains("No Sluice image is published yet: registry.example.com/sluice:0.1.0 must be one you built")
+                .contains("Lease sluice-system/sluice-leader")
+                .contains("CRDs:       the four sluice.io CRDs, installed and upgraded with this release; helm uninstall leaves them")
+                .contains("Watching:   shop, payments")
+                .contains("no provider configured")
+                .contains("http://sluice.sluice-system.svc:8080/q/metrics")
+                .contains("http://sluice.sluice-system.svc:8080/webhooks/git");
+        assertThat(notes(RenderedChart.TEST_IMAGE + "crds: {install: false}\n"))
+                .contains("CRDs:       not managed by this release (crds.install is false)");
+    }
+
+    /** The NOTES of a client-only dry-run install with these values. */
+    private static String notes(String valuesYaml) throws IOException {
         Path values = Files.createTempFile("sluice-values", ".yaml");
         try {
-            Files.writeString(values, "watchNamespaces: [shop, payments]\nwebhook: {enabled: true, existingSecret: git-webhook}\n");
-            String notes = new Helm(RenderedChart.chartDir()).install().withName(RELEASE).withNamespace(NAMESPACE)
+            Files.writeString(values, valuesYaml);
+            return new Helm(RenderedChart.chartDir()).install().withName(RELEASE).withNamespace(NAMESPACE)
                     .withKubeVersion(RenderedChart.KUBE_VERSION).clientOnly().withDryRunOption(DryRun.CLIENT)
                     .withValuesFile(values).call().getOutput();
-
-            assertThat(notes)
-                    .contains("Lease sluice-system/sluice-leader")
-                    .contains("Watching:   shop, payments")
-                    .contains("no provider configured")
-                    .contains("http://sluice.sluice-system.svc:8080/q/metrics")
-                    .contains("http://sluice.sluice-system.svc:8080/webhooks/git");
         } finally {
             Files.deleteIfExists(values);
         }
@@ -569,6 +706,25 @@ class HelmChartTest {
     private static VolumeMount mount(Container c, String path) {
         return c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals(path)).findFirst()
                 .orElseThrow(() -> new AssertionError("nothing mounted at " + path));
+    }
+
+    private static String chartVersion() throws IOException {
+        return Files.readAllLines(RenderedChart.chartDir().resolve("Chart.yaml")).stream()
+                .filter(l -> l.startsWith("version:")).map(l -> l.substring("version:".length()).strip())
+                .findFirst().orElseThrow();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (Stream<Path> paths = Files.walk(from)) {
+            for (Path source : paths.toList()) {
+                Path target = to.resolve(from.relativize(source).toString());
+                if (Files.isDirectory(source)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(source, target);
+                }
+            }
+        }
     }
 
     private static Map<String, String> readYamlFiles(Path dir) throws IOException {

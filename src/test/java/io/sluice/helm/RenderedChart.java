@@ -45,19 +45,44 @@ final class RenderedChart {
         return Path.of(System.getProperty("sluice.project.dir", ".")).toAbsolutePath().normalize().resolve("helm/sluice");
     }
 
-    /** Renders the chart with these values (YAML) on top of values.yaml; helm's error as an exception. */
+    /**
+     * The image the tests render with: values.yaml names none (no Sluice image is published), and the
+     * chart refuses to render without one. Tests that are about the image use {@link #renderAsIs}.
+     */
+    static final String TEST_IMAGE = "image: {repository: registry.example.com/sluice}\n";
+
+    /**
+     * Renders the chart with {@link #TEST_IMAGE} and then these values (YAML) on top of values.yaml;
+     * helm's error as an exception.
+     */
     static RenderedChart render(String valuesYaml) {
+        return render(chartDir(), RELEASE, TEST_IMAGE, valuesYaml);
+    }
+
+    /** Renders the chart with only these values on top of values.yaml. */
+    static RenderedChart renderAsIs(String valuesYaml) {
+        return render(chartDir(), RELEASE, valuesYaml);
+    }
+
+    /** Renders the chart at {@code chart} (the Sluice chart or one that depends on it), values files in order. */
+    static RenderedChart render(Path chart, String release, String... valuesYamls) {
+        List<Path> files = new ArrayList<>();
         try {
-            Path values = Files.createTempFile("sluice-values", ".yaml");
             try {
-                Files.writeString(values, valuesYaml);
-                String out = new Helm(chartDir()).template()
-                        .withName(RELEASE).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION)
-                        .withValuesFile(values)
-                        .call();
+                var template = new Helm(chart).template()
+                        .withName(release).withNamespace(NAMESPACE).withKubeVersion(KUBE_VERSION);
+                for (String valuesYaml : valuesYamls) {
+                    Path values = Files.createTempFile("sluice-values", ".yaml");
+                    files.add(values);
+                    Files.writeString(values, valuesYaml);
+                    template.withValuesFile(values);
+                }
+                String out = template.call();
                 return new RenderedChart(out, parse(out));
             } finally {
-                Files.deleteIfExists(values);
+                for (Path f : files) {
+                    Files.deleteIfExists(f);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
