@@ -31,7 +31,7 @@ class AlertRulesTest {
                 dir.resolve("alerts-test.yaml"));
 
         assertThat(run(dir, promtool.toString(), "check", "rules", "sluice-alerts.yaml"))
-                .contains("SUCCESS: 10 rules found");
+                .contains("SUCCESS: 11 rules found");
         assertThat(run(dir, promtool.toString(), "test", "rules", "alerts-test.yaml")).contains("SUCCESS");
     }
 

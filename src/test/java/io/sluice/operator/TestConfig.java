@@ -106,6 +106,11 @@ final class TestConfig {
             }
 
             @Override
+            public Duration watchGrace() {
+                return Duration.ofSeconds(60);
+            }
+
+            @Override
             public Duration timerResolution() {
                 return Duration.ofMillis(200);
             }

@@ -164,10 +164,11 @@ public final class UnknownFields {
         public Object handleUnexpectedToken(DeserializationContext ctxt, JavaType targetType, JsonToken t, JsonParser p,
                 String failureMsg) throws IOException {
             TreeSet<String> skipped = READING.get().peek();
-            if (skipped == null || targetType.isPrimitive()) {
+            String path = path(p.getParsingContext());
+            if (skipped == null || targetType.isPrimitive() || isIdentity(path)) {
                 return NOT_HANDLED;
             }
-            skipped.add(path(p.getParsingContext()) + " (not " + article(targetType.getRawClass()) + ")");
+            skipped.add(path + " (not " + article(targetType.getRawClass()) + ")");
             p.skipChildren();
             return null;
         }
@@ -186,12 +187,18 @@ public final class UnknownFields {
 
         private static Object weird(DeserializationContext ctxt, Class<?> targetType, String value) {
             TreeSet<String> skipped = READING.get().peek();
-            if (skipped == null || targetType.isPrimitive()) {
+            String path = path(ctxt.getParser().getParsingContext());
+            if (skipped == null || targetType.isPrimitive() || isIdentity(path)) {
                 return NOT_HANDLED;
             }
-            skipped.add(path(ctxt.getParser().getParsingContext()) + " (" + value + " is not "
+            skipped.add(path + " (" + value + " is not "
                     + article(targetType) + ")");
             return null;
+        }
+
+        /** Metadata, apiVersion and kind are the object's identity: a read that cannot make sense of them fails. */
+        private static boolean isIdentity(String path) {
+            return path.equals("metadata") || path.startsWith("metadata.") || path.equals("apiVersion") || path.equals("kind");
         }
 
         private static String article(Class<?> type) {

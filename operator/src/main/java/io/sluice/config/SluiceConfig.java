@@ -51,6 +51,15 @@ public interface SluiceConfig {
     @WithDefault("15s")
     Duration metricsRefresh();
 
+    /**
+     * How long one of the operator's watches (of Rollouts, AnalysisRuns, Deployments...) may be down,
+     * reconnecting, before the operator counts it as blind: {@code sluice_watches_down} counts it and
+     * the liveness probe fails, so that the pod is restarted and its watches established anew. A watch
+     * that stopped for good counts at once.
+     */
+    @WithDefault("60s")
+    Duration watchGrace();
+
     Notifications notifications();
 
     LeaderElection leaderElection();
