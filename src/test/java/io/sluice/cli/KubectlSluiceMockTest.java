@@ -227,6 +227,31 @@ class KubectlSluiceMockTest {
         assertThat(none.err()).isEqualTo("No rollouts found in namespace \"empty-ns\".\n");
     }
 
+    @Test
+    void aRolloutWithAFieldThePluginDoesNotKnowIsListedAndNamedAndNotRewritten() {
+        createRollout("payments", s -> s.phase = RolloutPhase.Healthy);
+        Rollout typo = RolloutFixtures.checkout("https://git.example.com/shop.git");
+        typo.getMetadata().setName("typo");
+        typo.getMetadata().setNamespace(namespace);
+        typo.getMetadata().setGeneration(null);
+        String json = client.getKubernetesSerialization().asJson(typo).replace("\"steps\":[", "\"steps\":[{\"intervall\":\"5s\"},");
+        client.resource(client.getKubernetesSerialization().unmarshal(json, io.fabric8.kubernetes.api.model.GenericKubernetesResource.class))
+                .create();
+
+        Cli.Result list = cli.run("list");
+        assertThat(list.code()).as(list.toString()).isZero();
+        assertThat(list.out()).containsPattern("(?m)^payments\\s+Healthy").containsPattern("(?m)^typo\\s+");
+        assertThat(list.err()).isEqualTo("Warning: rollout " + namespace + "/typo has fields Sluice does not know, which are "
+                + "ignored: spec.strategy.canary.steps[0].intervall\n");
+        assertThat(cli.run("status", "typo").out()).contains("Ignored:   spec.strategy.canary.steps[0].intervall");
+
+        Cli.Result pause = cli.run("pause", "typo");
+        assertThat(pause.code()).isEqualTo(1);
+        assertThat(pause.err()).contains("spec.strategy.canary.steps[0].intervall", "not changed");
+        assertThat(client.genericKubernetesResources("sluice.io/v1alpha1", "Rollout").inNamespace(namespace).withName("typo")
+                .get().toString()).as("the field is still there").contains("intervall");
+    }
+
     // ---- steering -------------------------------------------------------------------------------
 
     @Test

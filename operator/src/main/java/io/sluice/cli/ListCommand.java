@@ -62,6 +62,14 @@ final class ListCommand implements Callable<Integer> {
             }
             Text.table(header, rows).forEach(out::println);
             out.flush();
+            for (Rollout r : rollouts) {
+                List<String> ignored = StatusView.ignoredFields(r);
+                if (!ignored.isEmpty()) {
+                    err.println("Warning: rollout " + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName()
+                            + " has fields Sluice does not know, which are ignored: " + String.join(", ", ignored));
+                }
+            }
+            err.flush();
             return 0;
         }
     }

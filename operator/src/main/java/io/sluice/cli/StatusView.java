@@ -29,6 +29,18 @@ final class StatusView {
     private StatusView() {
     }
 
+    /**
+     * The fields of {@code rollout} that are ignored: those the operator reported (status.ignoredFields) and
+     * those this plugin could not read itself (it may be older or newer than the operator).
+     */
+    static List<String> ignoredFields(Rollout rollout) {
+        java.util.TreeSet<String> fields = new java.util.TreeSet<>(io.sluice.api.UnknownFields.of(rollout));
+        if (rollout.getStatus() != null && rollout.getStatus().ignoredFields != null) {
+            fields.addAll(rollout.getStatus().ignoredFields);
+        }
+        return List.copyOf(fields);
+    }
+
     static String render(Rollout rollout, List<AnalysisRun> runs, List<Event> events, Instant now) {
         RolloutStatus s = rollout.getStatus() != null ? rollout.getStatus() : new RolloutStatus();
         List<CanaryStep> steps = steps(rollout);
@@ -45,6 +57,10 @@ final class StatusView {
         out.add(field("Phase", phase));
         if (s.message != null) {
             out.add(field("Message", s.message));
+        }
+        List<String> ignored = ignoredFields(rollout);
+        if (!ignored.isEmpty()) {
+            out.add(field("Ignored", String.join(", ", ignored) + " (unknown to Sluice: a typo, or a newer version's)"));
         }
         out.add(field("Stable", Text.revision(s.stableRevision)));
         out.add(field("Canary", inFlight ? Text.revision(s.canaryRevision) + (aborted ? " (aborted)" : "") : Text.NONE));

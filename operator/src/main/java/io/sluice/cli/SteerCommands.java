@@ -14,6 +14,7 @@ import picocli.CommandLine.ParentCommand;
 
 import java.io.PrintWriter;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -49,6 +50,13 @@ final class SteerCommands {
             try (Kube kube = cli.connect()) {
                 for (int attempt = 1; ; attempt++) {
                     Rollout rollout = kube.rollout(name);
+                    List<String> unread = io.sluice.api.UnknownFields.of(rollout);
+                    if (!unread.isEmpty()) {
+                        // The update writes the whole Rollout back: what this plugin could not read would be lost.
+                        throw new CliException("rollout \"" + name + "\" has fields this kubectl-sluice does not know ("
+                                + String.join(", ", unread) + "); writing it back would drop them, so it is not changed: "
+                                + "fix the Rollout (a typo?) or use a kubectl-sluice as new as the operator");
+                    }
                     String done = apply(rollout, requestId);
                     try {
                         kube.client.resource(rollout).update(); // PUT with the resourceVersion read above
