@@ -370,6 +370,47 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    void aTemplateDeletedMidRolloutTakesTheCanaryOffTrafficUntilItIsBack() {
+        String template = """
+                apiVersion: sluice.io/v1alpha1
+                kind: AnalysisTemplate
+                metadata: {name: later-slo, namespace: %s}
+                spec: {metrics: [{name: error-rate, successCondition: result < 0.01, provider: {prometheus: {query: up}}}]}
+                """.formatted(namespace);
+        client.resource(client.getKubernetesSerialization().unmarshal(template, io.sluice.api.v1alpha1.AnalysisTemplate.class)).create();
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> {
+            CanaryStep analysis = new CanaryStep();
+            analysis.analysis = new io.sluice.api.v1alpha1.RolloutAnalysis();
+            analysis.analysis.templates = List.of(new io.sluice.api.v1alpha1.AnalysisTemplateRef("later-slo", false));
+            List<CanaryStep> steps = new java.util.ArrayList<>(r.getSpec().strategy.canary.steps);
+            steps.add(2, analysis);
+            r.getSpec().strategy.canary.steps = steps;
+        });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        String v2 = repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+        awaitStep(rollout, 1);
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
+
+        client.resources(io.sluice.api.v1alpha1.AnalysisTemplate.class).inNamespace(namespace).withName("later-slo").delete();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(weightsInVirtualService()).as("canary off traffic")
+                .containsExactly(100, 0));
+        Rollout held = awaitPhase(rollout, RolloutPhase.Degraded);
+        assertThat(held.getStatus().message).contains("later-slo")
+                .contains("canary " + v2.substring(0, 12) + " is held at 0%").doesNotContain("keeps 5%");
+        assertThat(held.getStatus().canaryWeight).isZero();
+        assertThat(held.getStatus().currentStepIndex).as("the step is kept").isEqualTo(1);
+        assertThat(eventReasons(rollout)).contains("CanaryHeld");
+
+        client.resource(client.getKubernetesSerialization().unmarshal(template, io.sluice.api.v1alpha1.AnalysisTemplate.class)).create();
+        await().atMost(WAIT).untilAsserted(() -> assertThat(weightsInVirtualService()).as("back at the step's weight")
+                .containsExactly(95, 5));
+        assertThat(awaitPhase(rollout, RolloutPhase.Progressing).getStatus().currentStepIndex).isEqualTo(1);
+        assertThat(canaryWeights).containsExactly(0, 5, 0, 5);
+        assertThat(eventReasons(rollout)).contains("CanaryResumed");
+    }
+
+    @Test
     void pauseHoldsTheRolloutAndReplicasSetOnTheLiveStableSurviveGitSyncs() {
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });

@@ -201,7 +201,8 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         }
 
         long brakeEpoch = brake.epoch(rollout); // before anything is observed: see TrafficBrake
-        Observed observed = observeSource(rollout);
+        TemplateProblems templates = templateProblems(spec, namespace);
+        Observed observed = observeSource(rollout, templates);
         var validation = ValidationPlanner.plan(rollout, observed.source(), observed.referenceProblems(), clock.instant());
         RolloutStatus validated = validation.status();
 
@@ -209,7 +210,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         var observation = new Observation(
                 desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()))),
                 executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant(),
-                analysisRuns(rollout));
+                analysisRuns(rollout),
+                concat(ReferenceCheck.problemsWithTemplates(templates.missing(), namespace), templates.duplicateMetrics())
+                        .stream().findFirst().map(Problem::message));
         DeliveryPlan plan = planner.plan(rollout.getMetadata().getName(), spec, validated, observation);
 
         List<RolloutEvent> toRecord = new ArrayList<>(validation.events());
@@ -245,8 +248,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             // problem found now: the phase inherited from the last status may be the delivery
             // planner's own Degraded (stable short of pods), which the planner re-decides each pass.
             next.phase = RolloutPhase.Degraded;
-            next.message = validation.problem().get() + (next.stableRevision != null
-                    ? "; stable " + ValidationPlanner.shortRevision(next.stableRevision) + " keeps serving" : "");
+            next.message = validation.problem().get() + whoServes(next);
         }
         // New commits are the poller's to notice (RepositoryPoller); a Rollout with nothing to wait for
         // is looked at again only as a safety net.
@@ -257,6 +259,23 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         Duration finalPoll = poll;
         return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)),
                 context);
+    }
+
+    /** Who serves users while a problem stops the Rollout, said as it is: the canary may still have traffic. */
+    private static String whoServes(RolloutStatus status) {
+        if (status.stableRevision == null) {
+            return "";
+        }
+        String stable = ValidationPlanner.shortRevision(status.stableRevision);
+        int canaryWeight = Optional.ofNullable(status.canaryWeight).orElse(0);
+        if (status.canaryRevision == null || status.abortedRevision != null
+                && status.canaryRevision.equals(status.abortedRevision.revision)) {
+            return "; stable " + stable + " keeps serving";
+        }
+        String canary = ValidationPlanner.shortRevision(status.canaryRevision);
+        return canaryWeight == 0
+                ? "; canary " + canary + " is held at 0% until this is resolved, stable " + stable + " serves all traffic"
+                : "; canary " + canary + " keeps " + canaryWeight + "% of traffic, stable " + stable + " the rest";
     }
 
     /**
@@ -366,10 +385,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private record Observed(SourceOutcome source, List<Problem> referenceProblems, Optional<RevisionContent> content) {
     }
 
-    private Observed observeSource(Rollout rollout) {
+    private Observed observeSource(Rollout rollout, TemplateProblems templates) {
         String namespace = rollout.getMetadata().getNamespace();
         RolloutSpec spec = rollout.getSpec();
-        TemplateProblems templates = templateProblems(spec, namespace);
         List<String> missingTemplates = templates.missing();
         List<Problem> duplicateMetrics = templates.duplicateMetrics();
         GitSource gitSpec = spec.source.git;

@@ -455,6 +455,37 @@ class DeliveryPlannerTest {
     }
 
     @Test
+    void aCanaryWhoseAnalysisCannotRunGetsNoTrafficAndItsStepWeightBackOnceItCan() {
+        world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        assertThat(world.weights).containsExactly(20);
+
+        world.analysisUnusable = Optional.of("analysis template(s) not found: http-slo (namespace shop)");
+        world.settle();
+        assertThat(world.weights).as("taken off traffic").containsExactly(20, 0);
+        assertThat(world.status.phase).isEqualTo(RolloutPhase.Degraded);
+        assertThat(world.status.canaryRevision).isEqualTo(V2);
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+        assertThat(world.events).filteredOn(e -> e.reason().equals("CanaryHeld")).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("was 20%", "step 2 of 3", "http-slo"));
+
+        // The step does not go on while held, whatever its run says.
+        world.runs.put(world.startedRuns.getFirst(), new Observation.RunState(AnalysisPhase.Successful, "ok"));
+        world.advance(Duration.ofMinutes(5));
+        world.settle();
+        assertThat(world.status.currentStepIndex).isEqualTo(1);
+        assertThat(world.weights).containsExactly(20, 0);
+
+        world.analysisUnusable = Optional.empty();
+        world.settle();
+        assertThat(world.weights).as("the step's weight back, then on").containsExactly(20, 0, 20, 60, 0);
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        assertThat(world.eventReasons()).contains("CanaryResumed", "Promoted");
+    }
+
+    @Test
     void aFailedAnalysisStepRollsBackWithTheMetricAndValueInTheReason() {
         world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
         stableAt(V1);
@@ -589,6 +620,8 @@ class DeliveryPlannerTest {
         final List<String> startedRuns = new ArrayList<>();
         final List<String> terminatedRuns = new ArrayList<>();
         String templateOfCanary;
+        /** Why the analyses cannot run, when a template is missing (as the reconciler observes it). */
+        Optional<String> analysisUnusable = Optional.empty();
         /** What the VirtualService routes to the canary now; {@link #weights} records each change. */
         int routedWeight;
 
@@ -614,7 +647,7 @@ class DeliveryPlannerTest {
                 canary = new WorkloadState(true, canary.revision(), canary.templateHash(), canary.replicas(), canary.replicas(), true);
             }
             DeliveryPlan plan = planner.plan("checkout", spec, status,
-                    new Observation(desired, stable, canary, now, Map.copyOf(runs)));
+                    new Observation(desired, stable, canary, now, Map.copyOf(runs), analysisUnusable));
             for (Action action : plan.actions()) {
                 actionsTaken.add(action);
                 switch (action) {

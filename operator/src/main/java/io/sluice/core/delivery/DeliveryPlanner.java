@@ -94,6 +94,10 @@ public final class DeliveryPlanner {
                 abort("CanaryUnavailable", "the canary has no available pods while receiving traffic");
                 return;
             }
+            if (o.analysisUnusable().isPresent() && s.canaryRevision != null && !isAborted() && !promoting()) {
+                holdCanary(o.analysisUnusable().get());
+                return;
+            }
             if (spec.pauseRequested()) {
                 s.phase = RolloutPhase.Paused;
                 s.message = "paused by spec.paused; resume to continue";
@@ -353,10 +357,57 @@ public final class DeliveryPlanner {
                 return;
             }
             if (s.currentStepIndex < steps.size()) {
+                if (restoreStepWeight()) {
+                    return;
+                }
                 runStep(steps.get(s.currentStepIndex));
             } else {
                 promoteCanary();
             }
+        }
+
+        /**
+         * The canary cannot be judged as the Rollout says (its analysis cannot run), so it must not serve
+         * users meanwhile: its traffic goes to 0 and its step is held. Once the analysis is usable
+         * again, {@link #restoreStepWeight} gives the step its weight back.
+         */
+        private void holdCanary(String why) {
+            int weight = s.canaryWeight == null ? 0 : s.canaryWeight;
+            if (weight > 0) {
+                actions.add(new Action.SetCanaryWeight(0));
+                s.canaryWeight = 0;
+                events.add(RolloutEvent.warning("CanaryHeld", "canary " + shortRevision(s.canaryRevision)
+                        + " taken off traffic (was " + weight + "%) at step " + stepNumber()
+                        + ", as its analysis cannot run: " + why));
+            }
+            s.phase = RolloutPhase.Degraded;
+            s.message = why;
+            requeue = Optional.of(timerResolution);
+        }
+
+        /**
+         * The weight the canary has at the current step: that of the last setWeight step before it. Lower
+         * after a hold ({@link #holdCanary}): set again before the step goes on. True when it was.
+         */
+        private boolean restoreStepWeight() {
+            int expected = 0;
+            for (int i = 0; i < Math.min(s.currentStepIndex, steps.size()); i++) {
+                if (steps.get(i).setWeight != null) {
+                    expected = steps.get(i).setWeight;
+                }
+            }
+            int weight = s.canaryWeight == null ? 0 : s.canaryWeight;
+            if (weight >= expected) {
+                return false;
+            }
+            actions.add(new Action.SetCanaryWeight(expected));
+            s.canaryWeight = expected;
+            s.phase = RolloutPhase.Progressing;
+            s.message = "canary " + shortRevision(s.canaryRevision) + " back at " + expected + "%, the weight of its step ("
+                    + stepNumber() + ")";
+            events.add(RolloutEvent.normal("CanaryResumed", s.message));
+            requeue = Optional.of(NEXT);
+            return true;
         }
 
         private void runStep(CanaryStep step) {

@@ -11,12 +11,19 @@ import java.util.Optional;
  * @param canary  the live canary Deployment
  * @param now     the time, from the operator's clock
  * @param analysisRuns the AnalysisRuns the status names, by name (absent: not found)
+ * @param analysisUnusable why the Rollout's analyses cannot run as specified (a template missing, two
+ *                         templates defining one metric), if so: a canary in flight then gets no traffic
  */
 public record Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now,
-                          java.util.Map<String, RunState> analysisRuns) {
+                          java.util.Map<String, RunState> analysisRuns, Optional<String> analysisUnusable) {
 
     public Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now) {
         this(desired, stable, canary, now, java.util.Map.of());
+    }
+
+    public Observation(Optional<DesiredRevision> desired, WorkloadState stable, WorkloadState canary, Instant now,
+                       java.util.Map<String, RunState> analysisRuns) {
+        this(desired, stable, canary, now, analysisRuns, Optional.empty());
     }
 
     /** An AnalysisRun as last seen: its phase and verdict message. */
