@@ -282,6 +282,7 @@ class LeaderFailoverPackagedIT {
                 "-Dsluice.leader-election.renew-deadline=" + RENEW.toSeconds() + "s",
                 "-Dsluice.leader-election.retry-period=" + RETRY.toSeconds() + "s",
                 "-Dsluice.git.allow-file-urls=true",
+                "-Dsluice.outbound.allow-loopback=true",
                 "-Dsluice.git.cache-dir=" + dir.resolve("git-cache"),
                 "-Dsluice.git.min-fetch-interval=0s",
                 "-Dsluice.retry-interval=1s",

@@ -64,7 +64,8 @@ class NotificationsMockTest {
              SandboxDeploymentController deployments = new SandboxDeploymentController(client, NAMESPACE)) {
             RolloutFixtures.createAnalysisTemplate(client, NAMESPACE);
             client.secrets().inNamespace(NAMESPACE).resource(new SecretBuilder().withNewMetadata().withName("hooks").endMetadata()
-                    .withStringData(Map.of("url", base + "/hook", "slack", base + "/slack")).build()).create();
+                    .withStringData(Map.of("url", base + "/hook", "slack", base + "/slack",
+                            "metadata", "http://169.254.169.254/latest/meta-data")).build()).create();
             repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
             Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
             rollout.getMetadata().setNamespace(NAMESPACE);
@@ -73,7 +74,8 @@ class NotificationsMockTest {
             CanaryStep hold = new CanaryStep();
             hold.pause = new Pause();
             rollout.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(10), hold);
-            rollout.getSpec().notifications = List.of(target("webhook", "url", null), target("slack", "slack", List.of("Promoted")));
+            rollout.getSpec().notifications = List.of(target("webhook", "url", null), target("slack", "slack", List.of("Promoted")),
+                    target("webhook", "metadata", null));
             client.resource(rollout).create();
             await().atMost(Duration.ofSeconds(30)).until(() -> phase() == RolloutPhase.Healthy);
 
@@ -93,6 +95,10 @@ class NotificationsMockTest {
                         .contains("notified/checkout").contains("Promoted"));
             });
             assertThat(webhookFailuresLeft.get()).as("the receiver's two failures were retried").isNegative();
+            assertThat(client.v1().events().inNamespace(NAMESPACE).list().getItems())
+                    .filteredOn(e -> "NotificationUrlNotAllowed".equals(e.getReason())).isNotEmpty()
+                    .allSatisfy(e -> assertThat(e.getMessage()).contains("Secret hooks (key metadata)", "link-local or metadata")
+                            .doesNotContain("169.254.169.254"));
         } finally {
             receiver.stop(0);
         }

@@ -110,6 +110,38 @@ class RolloutValidationMockTest {
     }
 
     @Test
+    void aGitUrlAtAMetadataAddressIsRefusedBeforeAnyConnection() {
+        Rollout rollout = create("http://169.254.169.254/latest/meta-data.git", r -> { });
+
+        Condition source = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False")
+                .getStatus().condition(ConditionTypes.SOURCE_READY).orElseThrow();
+        assertThat(source.reason).isEqualTo("HostNotAllowed");
+        assertThat(source.message).contains("169.254.169.254", "link-local or metadata address");
+    }
+
+    @Test
+    void whatAServerThatIsNotGitAnswersNeverReachesTheStatus() throws Exception {
+        var server = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/", exchange -> {
+            byte[] body = "instance-secret-TOKEN-4711\nsecond line\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        server.start();
+        fixtures.add(() -> server.stop(0));
+        Rollout rollout = create("http://127.0.0.1:" + server.getAddress().getPort() + "/latest/meta-data.git", r -> { });
+
+        Condition source = awaitCondition(rollout, ConditionTypes.SOURCE_READY, "False")
+                .getStatus().condition(ConditionTypes.SOURCE_READY).orElseThrow();
+        assertThat(source.reason).isEqualTo("GitUnreachable");
+        assertThat(source.message).doesNotContain("instance-secret").doesNotContain("TOKEN-4711");
+        assertThat(awaitEvent(rollout, "Warning", "GitUnreachable").getMessage()).doesNotContain("TOKEN-4711");
+        System.out.println("RolloutValidationMockTest: a non-Git answer is reported as: " + source.message);
+    }
+
+    @Test
     void aMissingSecretIsReported() {
         GitRepoFixture repo = repo();
         repo.commit("checkout", inFolder(RolloutFixtures.checkoutManifests()));

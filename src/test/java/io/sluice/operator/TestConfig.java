@@ -106,6 +106,26 @@ final class TestConfig {
             }
 
             @Override
+            public Outbound outbound() {
+                return new Outbound() {
+                    @Override
+                    public boolean allowLoopback() {
+                        return true;
+                    }
+
+                    @Override
+                    public boolean allowPrivateNetworks() {
+                        return false;
+                    }
+
+                    @Override
+                    public java.util.Optional<java.util.List<String>> allowedHosts() {
+                        return java.util.Optional.empty();
+                    }
+                };
+            }
+
+            @Override
             public Duration watchGrace() {
                 return Duration.ofSeconds(60);
             }

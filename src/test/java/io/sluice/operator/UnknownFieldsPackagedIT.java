@@ -245,6 +245,7 @@ class UnknownFieldsPackagedIT {
         assertThat(jar).as("the packaged operator (run after package)").exists();
         List<String> command = List.of(java,
                 "-Dsluice.git.allow-file-urls=true",
+                "-Dsluice.outbound.allow-loopback=true",
                 "-Dsluice.git.cache-dir=" + dir.resolve("git-cache"),
                 "-Dsluice.git.min-fetch-interval=0s",
                 "-Dsluice.retry-interval=1s",

@@ -153,6 +153,7 @@ final class BenchRun {
                     "-Dquarkus.http.port=" + httpPort,
                     "-Dquarkus.http.host=127.0.0.1",
                     "-Dsluice.git.allow-file-urls=true",
+                    "-Dsluice.outbound.allow-loopback=true",
                     "-Dsluice.git.cache-dir=" + dir.resolve("git-cache"),
                     "-Dsluice.webhook.secret=" + WEBHOOK_SECRET,
                     "-Dsluice.prometheus.default.address=" + prometheus.url(),

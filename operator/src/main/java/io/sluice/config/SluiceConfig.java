@@ -62,6 +62,27 @@ public interface SluiceConfig {
 
     Notifications notifications();
 
+    Outbound outbound();
+
+    /**
+     * Where the operator may connect on a Rollout's behalf (its Git server, its notification URLs):
+     * never link-local or metadata addresses; loopback and private networks only when allowed here;
+     * when {@code allowed-hosts} is set, only those hosts. Operator-wide settings (Prometheus
+     * endpoints, operator notification targets) are the administrator's and are not checked.
+     */
+    interface Outbound {
+        /** Whether a Rollout's Git server or notification URL may be on a loopback address. */
+        @WithDefault("false")
+        boolean allowLoopback();
+
+        /** Whether they may be in a private network (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7). */
+        @WithDefault("false")
+        boolean allowPrivateNetworks();
+
+        /** If set, the only hosts they may name: {@code git.example.com}, or {@code *.example.com}. */
+        Optional<java.util.List<String>> allowedHosts();
+    }
+
     LeaderElection leaderElection();
 
     /**

@@ -250,6 +250,7 @@ public final class SandboxDemo {
     private void configureOperator(String apiUrl, String prometheusUrl) {
         SandboxClientProperties.pointAt(apiUrl);
         System.setProperty("sluice.prometheus.default.address", prometheusUrl);
+        System.setProperty("sluice.outbound.allow-loopback", "true"); // everything the demo runs is on this machine
         System.setProperty("sluice.git.allow-file-urls", "true"); // the example is served from a local repository
         System.setProperty("sluice.git.cache-dir", workDir.resolve("git-cache").toString());
         setIfAbsent("sluice.git.min-fetch-interval", "1s");

@@ -349,6 +349,18 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                         target.urlSecretRef.name, target.urlSecretRef.key);
                 continue;
             }
+            String host = urlHost(url);
+            Optional<String> refused = outbound().refusal(host);
+            if (refused.isPresent()) {
+                // The URL is a credential: only the Secret is named, not the URL or its host.
+                String why = host.isEmpty() ? refused.get() : refused.get().replace(host, "its host");
+                LOG.warnf("Rollout %s/%s: the notification URL in Secret %s (key %s) is not sent to: %s",
+                        rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(),
+                        target.urlSecretRef.name, target.urlSecretRef.key, why);
+                events.record(rollout, List.of(RolloutEvent.warning("NotificationUrlNotAllowed", "the URL in Secret "
+                        + target.urlSecretRef.name + " (key " + target.urlSecretRef.key + ") is not sent to: " + why)));
+                continue;
+            }
             out.add(new Destination(Destination.Type.valueOf(target.type), url,
                     kinds(target.on == null ? List.of() : target.on)));
         }
@@ -395,6 +407,13 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             if (isLocal(gitSpec.url) && !config.git().allowFileUrls()) {
                 throw new SourceException("UrlNotAllowed", "local repositories (" + gitSpec.url.split("://")[0]
                         + " URLs and paths) are not allowed by this operator; use https://, ssh:// or git://");
+            }
+            if (!isLocal(gitSpec.url)) {
+                Optional<String> refused = outbound().refusal(gitHost(gitSpec.url));
+                if (refused.isPresent()) {
+                    throw new SourceException("HostNotAllowed", "cannot fetch " + gitSpec.url.replaceAll("//[^/@]*@", "//")
+                            + ": " + refused.get());
+                }
             }
             GitRequest request = new GitRequest(gitSpec.url, gitSpec.refOrDefault(), gitSpec.pathOrDefault(),
                     credentials(gitSpec, namespace), Durations.parse(gitSpec.intervalOrDefault()));
@@ -523,6 +542,29 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     }
 
     /** A URL JGit would read from the operator's own disk. */
+    private io.sluice.net.OutboundPolicy outbound() {
+        var o = config.outbound();
+        return new io.sluice.net.OutboundPolicy(o.allowLoopback(), o.allowPrivateNetworks(), o.allowedHosts());
+    }
+
+    private static String urlHost(String url) {
+        try {
+            String host = java.net.URI.create(url.trim()).getHost();
+            return host == null ? "" : host;
+        } catch (IllegalArgumentException e) {
+            return "";
+        }
+    }
+
+    /** The host a Git URL names (https://, ssh://, git://, or scp-like user@host:path). */
+    private static String gitHost(String url) {
+        try {
+            return new org.eclipse.jgit.transport.URIish(url).getHost();
+        } catch (java.net.URISyntaxException e) {
+            return null;
+        }
+    }
+
     private static boolean isLocal(String url) {
         return url.startsWith("file:") || !url.contains("://") && !url.matches("^[A-Za-z0-9._-]+@[^:/]+:.+$");
     }

@@ -32,6 +32,7 @@ public class OperatorOnMockApi implements QuarkusTestResourceLifecycleManager {
                 "sluice.git.cache-dir", gitCache.toString(),
                 "sluice.git.min-fetch-interval", "0s",
                 "sluice.git.allow-file-urls", "true",
+                "sluice.outbound.allow-loopback", "true",
                 "sluice.retry-interval", "1s",
                 "sluice.timer-resolution", "200ms",
                 "sluice.metrics-refresh", "1s",

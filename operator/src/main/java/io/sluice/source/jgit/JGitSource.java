@@ -329,7 +329,22 @@ public class JGitSource implements GitSource {
             return new SourceException("GitAuthFailed", cannotFetch + "the server did not accept the credentials "
                     + "from the Secret (not authorized)", e);
         }
-        return new SourceException("GitUnreachable", cannotFetch + redact(rootMessage(e)), e);
+        return new SourceException("GitUnreachable", cannotFetch + withoutServerText(redact(rootMessage(e))), e);
+    }
+
+    /**
+     * JGit quotes what a server answered that is not Git ("invalid advertisement of <its first line>").
+     * A Rollout can name any URL, so that text would carry whatever answers there (an internal
+     * service, a metadata endpoint) into the Rollout's status and events: it is replaced by what it
+     * means, and the whole message is kept short.
+     */
+    static String withoutServerText(String message) {
+        String out = message.replaceAll("invalid advertisement of [^()]*", "an answer that is not from a Git server (is the URL a "
+                + "Git repository?) ");
+        out = out.replaceAll("received Content-Type [^;()]*", "received another Content-Type ");
+        out = out.replaceAll("\\s+\\)", ")").replaceAll("\\(an answer that is not from a Git server \\(is the URL a Git "
+                + "repository\\?\\)\\)", "").trim();
+        return out.length() > 400 ? out.substring(0, 400) + "..." : out;
     }
 
     private static boolean sshAuthenticationFailed(Throwable e) {
