@@ -165,6 +165,27 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    void anAbortWithTheVirtualServiceDeletedIsRecordedAndTheCanaryScaledToZero() {
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        String v2 = repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+        awaitStep(rollout, 1);
+
+        client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").delete();
+        edit(rollout, r -> r.getSpec().abort = RolloutFixtures.request("a1"));
+
+        Rollout aborted = awaitPhase(rollout, RolloutPhase.Aborted);
+        assertThat(aborted.getStatus().abortedRevision.revision).isEqualTo(v2);
+        assertThat(aborted.getStatus().canaryWeight).isZero();
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get().getSpec().getReplicas())
+                .as("no canary pod left to serve").isZero();
+        assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-stable").get().getSpec()
+                .getTemplate().getSpec().getContainers().getFirst().getImage()).isEqualTo("checkout:1.0");
+    }
+
+    @Test
     void abortWorksWhileTheGitServerIsGone() {
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });

@@ -47,6 +47,7 @@ public class DeliveryExecutor {
 
     private final KubernetesClient client;
     private final ClusterObjects objects;
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(DeliveryExecutor.class);
     private final TrafficRouter router;
     private final KubernetesSerialization serialization;
 
@@ -101,7 +102,7 @@ public class DeliveryExecutor {
                     case Action.DeployCanary d -> deployCanary(ctx, content(ctx, d.revision()));
                     case Action.ScaleDownCanary s -> scaleDownCanary(ctx.rollout());
                     case Action.SetCanaryWeight w -> {
-                        router.setWeight(ctx.target(), w.weight());
+                        setWeight(ctx, w.weight());
                         weight = w.weight();
                     }
                     case Action.StartAnalysis a -> startAnalysis(ctx.rollout(), a);
@@ -257,6 +258,37 @@ public class DeliveryExecutor {
         Deployment desired = WorkloadModel.deployment(rollout, content.workload(), Labels.CANARY, content.revision(),
                 WorkloadModel.templateHash(content.workload()), replicas);
         objects.write(desired);
+    }
+
+    /**
+     * Sets the canary's weight. Taking traffic off the canary must not depend on the routing objects
+     * still being there: when the VirtualService or DestinationRule is gone (deleted by hand, say), an
+     * abort would otherwise never be recorded while the canary's pods keep serving whatever still
+     * reaches them (with subsets, the app's own Service selects them too). Then the canary is made
+     * unreachable another way, verified: scaled to zero, and the weight counts as 0 only once it has no
+     * pod left. The routing object comes back with the next revision applied from Git.
+     */
+    private void setWeight(Context ctx, int weight) throws TrafficRoutingException, ActionFailedException {
+        try {
+            router.setWeight(ctx.target(), weight);
+        } catch (TrafficRoutingException e) {
+            boolean missing = e.reason().equals("VirtualServiceNotFound") || e.reason().equals("DestinationRuleNotFound");
+            if (weight != 0 || !missing) {
+                throw e;
+            }
+            Rollout rollout = ctx.rollout();
+            scaleDownCanary(rollout);
+            Deployment canary = client.apps().deployments().inNamespace(rollout.getMetadata().getNamespace())
+                    .withName(WorkloadModel.deploymentName(rollout.getSpec().workloadRef.name, Labels.CANARY)).get();
+            int running = canary == null || canary.getStatus() == null ? 0
+                    : Optional.ofNullable(canary.getStatus().getReplicas()).orElse(0);
+            if (running > 0) {
+                throw new ActionFailedException("CanaryStopping", e.getMessage() + ", so the canary cannot be taken off "
+                        + "traffic there: it is scaled to 0 instead; waiting for its " + running + " pod(s) to stop", e);
+            }
+            LOG.warnf("Rollout %s/%s: %s; the canary is scaled to 0 and has no pod left, which takes it off traffic",
+                    rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(), e.getMessage());
+        }
     }
 
     private void scaleDownCanary(Rollout rollout) {
