@@ -186,6 +186,32 @@ class CanaryDeliveryMockTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void aHandEditOfTheManagedWeightsIsSetBackAndReported() {
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        Rollout rollout = create(r -> { });
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+        awaitStep(rollout, 1);
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
+
+        client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").edit(vs -> {
+                    for (Map<String, Object> destination : routeOf(vs)) {
+                        destination.put("weight", 50);
+                    }
+                    return vs;
+                });
+
+        await().atMost(WAIT).untilAsserted(() -> assertThat(weightsInVirtualService()).as("set back from status")
+                .containsExactly(95, 5));
+        assertThat(canaryWeights).containsSubsequence(5, 50, 5);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(eventReasons(rollout)).contains("WeightDriftCorrected"));
+        assertThat(get(rollout).getStatus().canaryWeight).isEqualTo(5);
+        assertThat(get(rollout).getStatus().currentStepIndex).as("the step is not disturbed").isEqualTo(1);
+    }
+
+    @Test
     void abortWorksWhileTheGitServerIsGone() {
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
         Rollout rollout = create(r -> { });

@@ -291,6 +291,30 @@ public class DeliveryExecutor {
         }
     }
 
+    /**
+     * Puts the managed routes back at {@code expected} when another writer changed them (a hand edit,
+     * a GitOps tool syncing the VirtualService): the weights are Sluice's while it manages the
+     * Rollout. Returns the weight found when it differed; empty when it did not, or when there is no
+     * VirtualService to read.
+     */
+    public Optional<Integer> correctWeightDrift(Context ctx, int expected) throws ActionFailedException {
+        int live;
+        try {
+            live = router.currentWeight(ctx.target());
+        } catch (TrafficRoutingException | RuntimeException e) {
+            return Optional.empty(); // missing or unreadable: the next action that needs it reports it
+        }
+        if (live == expected) {
+            return Optional.empty();
+        }
+        try {
+            setWeight(ctx, expected);
+        } catch (TrafficRoutingException e) {
+            throw new ActionFailedException(e.reason(), e.getMessage(), e);
+        }
+        return Optional.of(live);
+    }
+
     private void scaleDownCanary(Rollout rollout) {
         Deployment canary = client.apps().deployments().inNamespace(rollout.getMetadata().getNamespace())
                 .withName(WorkloadModel.deploymentName(rollout.getSpec().workloadRef.name, Labels.CANARY)).get();

@@ -224,8 +224,16 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     RoutingTargets.of(client, rollout, desired.flatMap(c -> c.workloadServices().stream()
                             .map(sv -> sv.getMetadata().getName()).findFirst())), weightBefore, validated.inventory);
             var inventory = new java.util.concurrent.atomic.AtomicReference<List<String>>();
-            boolean acted = brake.unlessEngagedSince(rollout, brakeEpoch,
-                    () -> inventory.set(executor.execute(plan.actions(), actionContext)));
+            var drift = new java.util.concurrent.atomic.AtomicReference<Optional<Integer>>(Optional.empty());
+            boolean setsWeight = plan.actions().stream().anyMatch(a -> a instanceof io.sluice.core.delivery.Action.SetCanaryWeight);
+            Integer expectedWeight = plan.status().canaryWeight;
+            boolean checkDrift = !setsWeight && expectedWeight != null && plan.status().stableRevision != null;
+            boolean acted = brake.unlessEngagedSince(rollout, brakeEpoch, () -> {
+                inventory.set(executor.execute(plan.actions(), actionContext));
+                if (checkDrift) {
+                    drift.set(executor.correctWeightDrift(actionContext, expectedWeight));
+                }
+            });
             if (!acted) {
                 LOG.debugf("Rollout %s/%s: an analysis failed while this pass was deciding; deciding again",
                         namespace, rollout.getMetadata().getName());
@@ -233,6 +241,13 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             }
             next.inventory = inventory.get(); // null when nothing was ever applied
             toRecord.addAll(plan.events());
+            drift.get().ifPresent(found -> {
+                LOG.warnf("Rollout %s/%s: the VirtualService carried canary weight %d%%, not %d%%; set back",
+                        namespace, rollout.getMetadata().getName(), found, expectedWeight);
+                toRecord.add(RolloutEvent.warning("WeightDriftCorrected", "the VirtualService's managed routes carried "
+                        + found + "% to the canary, written by another writer; set back to " + expectedWeight
+                        + "% (Sluice owns these weights while it manages the Rollout)"));
+            });
         } catch (DeliveryExecutor.ActionFailedException e) {
             LOG.warnf("Rollout %s/%s: %s", namespace, rollout.getMetadata().getName(), e.getMessage());
             next = validated;
