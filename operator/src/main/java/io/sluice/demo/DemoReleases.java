@@ -29,6 +29,10 @@ import static io.sluice.demo.RolloutNarrator.shortRevision;
  * repository the Rollout reads, as a person would: a healthy version, which should be promoted
  * step by step, and a broken one, which should be rolled back when its SLO is breached. Each
  * release's outcome is read from the Rollout's status and compared with what was expected.
+ * <p>
+ * Then the work tree is made ready for the user's own next release: it holds the stable revision's
+ * Deployment again (committed, not pushed), so that changing the image tag, committing and pushing
+ * ships a healthy version rather than the rolled-back one with its injected errors.
  */
 final class DemoReleases {
     static final String DEPLOYMENT_FILE = "apps/checkout/deployment.yaml";
@@ -98,6 +102,7 @@ final class DemoReleases {
             }
             results.add(release(i + 1, RELEASES.get(i)));
         }
+        backToStable();
         return results;
     }
 
@@ -147,6 +152,46 @@ final class DemoReleases {
             throw new UncheckedIOException("cannot commit " + release.title() + " in " + workTree, e);
         } catch (GitAPIException e) {
             throw new IllegalStateException("cannot commit " + release.title() + " in " + workTree + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts the stable revision's Deployment back into the work tree and commits it there, unpushed: a
+     * rolled-back release stays in Git until someone reverts it, and the next commit pushed on top of it
+     * would otherwise bring its bug along. Also gives the work tree a committer identity when there is
+     * none, so that the {@code git commit} the demo suggests works.
+     */
+    private void backToStable() {
+        Rollout rollout = client.resources(Rollout.class).inNamespace(namespace).withName(rolloutName).get();
+        String stable = rollout == null || rollout.getStatus() == null ? null : rollout.getStatus().stableRevision;
+        if (stable == null) {
+            return;
+        }
+        Path file = workTree.resolve(DEPLOYMENT_FILE);
+        try (Git git = Git.open(workTree.toFile())) {
+            git.checkout().setStartPoint(stable).addPath(DEPLOYMENT_FILE).call();
+            var config = git.getRepository().getConfig();
+            if (config.getString("user", null, "name") == null || config.getString("user", null, "email") == null) {
+                config.setString("user", null, "name", "Sluice demo user");
+                config.setString("user", null, "email", "demo-user@sluice.io");
+                config.save();
+            }
+            String holds = SimulatedPods.behaviourOf(
+                    client.getKubernetesSerialization().unmarshal(Files.readString(file), Deployment.class)).describe();
+            if (git.status().call().isClean()) {
+                output.line("git      work tree %s holds the stable revision %s: %s", workTree, shortRevision(stable), holds);
+                return;
+            }
+            String title = "Back to the stable revision " + shortRevision(stable);
+            String revert = git.commit().setMessage(title).setAuthor(AUTHOR).setCommitter(AUTHOR).setSign(false).call()
+                    .getName();
+            output.line("git      commit %s \"%s\" in the work tree %s, not pushed: it holds %s again",
+                    shortRevision(revert), title, workTree, holds);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reset the work tree " + workTree + " to " + stable, e);
+        } catch (GitAPIException e) {
+            throw new IllegalStateException("cannot reset the work tree " + workTree + " to " + stable + ": "
                     + e.getMessage(), e);
         }
     }

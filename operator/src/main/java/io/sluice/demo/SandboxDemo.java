@@ -199,8 +199,12 @@ public final class SandboxDemo {
                         r.outcome().text, r.release().expected().text));
             }
             if (!once) {
-                output.line("The demo keeps running: the operator reconciles, load flows. Release again by pushing to %s "
-                        + "(a work tree is in %s). Ctrl-C stops everything.", seeded.gitUrl(), seeded.workTree());
+                Path tree = seeded.workTree();
+                output.line("The demo keeps running: the operator reconciles, load flows. Ctrl-C stops everything.");
+                output.line("Release again from the work tree: change the image tag in %s, then "
+                        + "git -C %s commit -am 'checkout 1.7.0' && git -C %s push (to %s). "
+                        + "An env var %s=0.2 in the container makes the release fail.",
+                        tree.resolve(DemoReleases.DEPLOYMENT_FILE), tree, tree, seeded.gitUrl(), SimulatedPods.ERROR_RATE);
             }
             return unexpected.isEmpty() ? 0 : 1;
         } catch (InterruptedException e) {
