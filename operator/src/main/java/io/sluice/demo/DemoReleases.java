@@ -117,6 +117,7 @@ final class DemoReleases {
                 s -> (s.phase == RolloutPhase.Healthy && revision.equals(s.stableRevision))
                         || (s.abortedRevision != null && revision.equals(s.abortedRevision.revision)));
         long seconds = Duration.ofNanos(System.nanoTime() - started).toSeconds();
+        Thread.sleep(RolloutNarrator.CATCH_UP); // the narration tells what led to the outcome before the outcome
         Result result;
         if (revision.equals(status.stableRevision)) {
             result = new Result(release, revision, Outcome.PROMOTED,
