@@ -1,5 +1,9 @@
 package io.sluice.demo;
 
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -26,10 +30,17 @@ import static org.awaitility.Awaitility.await;
 class DemoOncePackagedIT {
     private static final Path PROJECT_DIR = Path.of(System.getProperty("sluice.project.dir", ".")).toAbsolutePath();
     private static final Pattern WORK_DIR = Pattern.compile("Temporary files: (\\S+)");
+    private static final Pattern KUBECONFIG = Pattern.compile("export KUBECONFIG=(\\S+)");
+    private static final Pattern GIT_URL = Pattern.compile("git +(\\S+) holds");
+    /** Every line the demo prints is its narration's: a timestamp, then what happened. */
+    private static final Pattern NARRATION = Pattern.compile("\\d{2}:\\d{2}:\\d{2}\\.\\d  \\S.*");
 
     @Test
     void onceDeliversAHealthyAndABrokenReleaseThenStopsEverythingItStarted() throws Exception {
         RunningDemo demo = RunningDemo.start("--sandbox", "--once");
+        await("the first release started").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> demo.output().contains("=== release 1/2") || !demo.process.isAlive());
+        applyWhatTheOperatorLogsAbout(demo.output());
 
         boolean exited = demo.process.waitFor(4, TimeUnit.MINUTES);
         if (!exited) {
@@ -49,7 +60,54 @@ class DemoOncePackagedIT {
                 .containsPattern("step 1/4 +setWeight 20")
                 .containsPattern("haproxy +now routes stable 50% / canary 50%")
                 .contains("demo OK: every release had the expected outcome (promoted, rolled back)");
+        // a Rollout applied by someone else is narrated like the demo's, under its name
+        assertThat(output)
+                .containsPattern("rollout +payments: Degraded: ")
+                .containsPattern("condition payments: SourceReady=False \\(\\w+\\)")
+                .contains("rollout  payments: ignores what this Sluice cannot read: spec.colour");
+        // the operator's warnings, errors and stack traces are in its log, not among the narration
+        assertThat(output.lines()).as(output).allMatch(line -> NARRATION.matcher(line).matches());
         demo.assertNothingLeftBehind();
+    }
+
+    /**
+     * While the demo runs, applies what the operator warns about (a Rollout with a field it does not know,
+     * logged at WARN) and, as of this writing, fails on with an exception (an AnalysisRun without metrics,
+     * logged at ERROR with a stack trace), through the kubeconfig the demo prints, as a user would.
+     */
+    private static void applyWhatTheOperatorLogsAbout(String output) throws IOException {
+        Matcher kubeconfig = KUBECONFIG.matcher(output);
+        Matcher gitUrl = GIT_URL.matcher(output);
+        assertThat(kubeconfig.find() && gitUrl.find()).as("the demo names its kubeconfig and repository:\n%s", output)
+                .isTrue();
+        String rollout = """
+                apiVersion: sluice.io/v1alpha1
+                kind: Rollout
+                metadata: {name: payments, namespace: shop}
+                spec:
+                  source: {git: {url: "%s", ref: main, path: apps/payments, interval: 2s}}
+                  workloadRef: {kind: Deployment, name: payments}
+                  colour: blue
+                  strategy:
+                    canary:
+                      trafficRouting: {istio: {virtualService: {name: payments, routes: [primary]}}}
+                      steps: [{setWeight: 20}]
+                """.formatted(gitUrl.group(1));
+        String analysisRun = """
+                apiVersion: sluice.io/v1alpha1
+                kind: AnalysisRun
+                metadata: {name: handmade, namespace: shop}
+                spec: {args: []}
+                """;
+        try (KubernetesClient client = new KubernetesClientBuilder()
+                .withConfig(Config.fromKubeconfig(Files.readString(Path.of(kubeconfig.group(1))))).build()) {
+            for (String yaml : List.of(rollout, analysisRun)) {
+                GenericKubernetesResource resource = client.getKubernetesSerialization().unmarshal(yaml,
+                        GenericKubernetesResource.class);
+                client.genericKubernetesResources(resource.getApiVersion(), resource.getKind()).inNamespace("shop")
+                        .resource(resource).create();
+            }
+        }
     }
 
     @Test
@@ -90,7 +148,12 @@ class DemoOncePackagedIT {
         static RunningDemo start(String... args) throws IOException {
             String java = ProcessHandle.current().info().command()
                     .orElseThrow(() -> new IllegalStateException("cannot tell which java runs this test"));
-            List<String> command = new ArrayList<>(List.of(java, "-Dsluice.project.dir=" + PROJECT_DIR,
+            List<String> command = new ArrayList<>(List.of(java));
+            if (Runtime.version().feature() >= 23) {
+                // as ./sluice run does: the JVM itself would warn on the console about Netty's use of sun.misc.Unsafe
+                command.add("--sun-misc-unsafe-memory-access=allow");
+            }
+            command.addAll(List.of("-Dsluice.project.dir=" + PROJECT_DIR,
                     "-jar", PROJECT_DIR.resolve("target/quarkus-app/quarkus-run.jar").toString()));
             command.addAll(List.of(args));
             // to a file, not a pipe: a pipe read while the process exits can lose its last lines

@@ -57,12 +57,16 @@ public final class SandboxDemo {
 
     private final Path projectDir;
     private final boolean once;
+    /** On the terminal: System.out as it is before the {@link OperatorLog} takes it over. */
     private final DemoOutput output = new DemoOutput(System.out, Clock.systemDefaultZone());
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once the demo is on its way out: what fails from then on is the shutdown, not a release. */
     private final AtomicBoolean stopping = new AtomicBoolean();
     private Path workDir;
+    private OperatorLog operatorLog;
+    /** Set when the demo failed: its log is then kept after the temporary directory is deleted. */
+    private final AtomicBoolean failed = new AtomicBoolean();
     private KubernetesClient api;
 
     private SandboxDemo(Path projectDir, boolean once) {
@@ -96,7 +100,7 @@ public final class SandboxDemo {
 
     private int run(String[] quarkusArgs) {
         long start = System.nanoTime();
-        // The demo's own clients use the sluice.io/v1alpha1 types; Fabric8 would warn about that on the console.
+        // The demo's own clients use the sluice.io/v1alpha1 types; Fabric8 warns about that, with nothing to act on.
         java.util.logging.Logger.getLogger("io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils")
                 .setLevel(java.util.logging.Level.SEVERE);
         SandboxSeed.Seeded seeded;
@@ -105,6 +109,8 @@ public final class SandboxDemo {
             workDir = Files.createTempDirectory("sluice-demo-");
             output.line("Sluice demo: the operator, a sandbox API, Git, HAProxy and Prometheus all run on this machine; "
                     + "no Kubernetes cluster is used. Temporary files: %s", workDir);
+            // From here on the console shows only the narration; logs and stack traces go to this file.
+            operatorLog = keep(OperatorLog.divert(workDir.resolve("operator.log")));
 
             SandboxApiServer sandbox = keep(SandboxApiServer.start());
             api = sandbox.client();
@@ -144,7 +150,10 @@ public final class SandboxDemo {
 
             configureOperator(sandbox.url(), prometheus.baseUrl());
         } catch (IOException | RuntimeException e) {
-            output.line("demo FAILED to start: %s", e.getMessage() == null ? e.toString() : e.getMessage());
+            if (operatorLog != null) {
+                e.printStackTrace(); // into the log, which is kept
+            }
+            failed("demo FAILED to start: %s", e.getMessage() == null ? e.toString() : e.getMessage());
             return 1;
         }
 
@@ -156,7 +165,6 @@ public final class SandboxDemo {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                quietOperatorShutdown();
                 Quarkus.asyncExit(code);
             }
         });
@@ -177,7 +185,7 @@ public final class SandboxDemo {
             Thread.currentThread().interrupt();
         }
         if (failure.get() != null) {
-            output.line("demo FAILED: the operator did not start: %s", rootMessage(failure.get()));
+            failed("demo FAILED: the operator did not start: %s", rootMessage(failure.get()));
             return exitCode.get() == 0 ? 1 : exitCode.get();
         }
         output.line("stopping: the operator has stopped; stopping load, HAProxy, Prometheus, backends and the sandbox");
@@ -195,7 +203,7 @@ public final class SandboxDemo {
                 output.line("demo OK: every release had the expected outcome (%s) after %ds",
                         String.join(", ", results.stream().map(r -> r.outcome().text).toList()), seconds);
             } else {
-                unexpected.forEach(r -> output.line("demo FAILED: %s was %s, expected %s", r.release().title(),
+                unexpected.forEach(r -> failed("demo FAILED: %s was %s, expected %s", r.release().title(),
                         r.outcome().text, r.release().expected().text));
             }
             if (!once) {
@@ -211,7 +219,7 @@ public final class SandboxDemo {
             return 130;
         } catch (RuntimeException e) {
             if (!stopping.get()) {
-                output.line("demo FAILED: %s", e.getMessage());
+                failed("demo FAILED: %s", e.getMessage());
             }
             return 1;
         }
@@ -231,7 +239,6 @@ public final class SandboxDemo {
                 stopping.set(true);
                 if (signalled.compareAndSet(false, true) && application != null && application.isStarted()) {
                     output.line("stopping (SIG%s)", name);
-                    quietOperatorShutdown();
                     Quarkus.asyncExit(code);
                 } else {
                     System.exit(code);
@@ -240,14 +247,10 @@ public final class SandboxDemo {
         }
     }
 
-    /**
-     * A reconcile cut off by the shutdown logs an error about its interrupted API call; after the demo
-     * has said how it ended, that would only look like a failure. The log file has everything before.
-     */
-    private static void quietOperatorShutdown() {
-        for (String category : List.of("io.sluice", "io.javaoperatorsdk", "io.fabric8", "io.quarkiverse.operatorsdk")) {
-            java.util.logging.Logger.getLogger(category).setLevel(java.util.logging.Level.OFF);
-        }
+    /** Tells how the demo failed, and keeps its log for after the temporary files are gone. */
+    private void failed(String format, Object... args) {
+        failed.set(true);
+        output.line(format, args);
     }
 
     /** The operator reads these at startup: the sandbox API, the demo's Prometheus, and quick Git polling. */
@@ -260,13 +263,11 @@ public final class SandboxDemo {
         setIfAbsent("sluice.git.min-fetch-interval", "1s");
         setIfAbsent("quarkus.http.host", "127.0.0.1");
         setIfAbsent("quarkus.http.port", String.valueOf(ExternalProcess.freeLoopbackPort()));
-        // The console belongs to the narration; the operator's own log goes to a file (warnings still show).
-        setIfAbsent("quarkus.log.console.level", "WARN");
+        // The console belongs to the narration; the operator's log, warnings and errors too, goes to a file.
+        OperatorLog.quarkusSettings(operatorLog.file()).forEach(SandboxDemo::setIfAbsent);
         // Micrometer warns that Netty registers one gauge twice; nothing the demo can act on.
         setIfAbsent("quarkus.log.category.\"io.micrometer.core.instrument.MeterRegistry\".level", "ERROR");
-        setIfAbsent("quarkus.log.file.enabled", "true");
-        setIfAbsent("quarkus.log.file.path", workDir.resolve("operator.log").toString());
-        output.line("operator starting: metrics on http://%s:%s/q/metrics, log in %s",
+        output.line("operator starting: metrics on http://%s:%s/q/metrics; its log (warnings and errors too) is in %s",
                 System.getProperty("quarkus.http.host"), System.getProperty("quarkus.http.port"),
                 System.getProperty("quarkus.log.file.path"));
     }
@@ -292,20 +293,39 @@ public final class SandboxDemo {
             try {
                 resource.close();
             } catch (Exception e) {
-                System.err.println("sluice demo: could not stop " + resource.getClass().getSimpleName() + ": " + e);
+                output.line("stopping: could not stop %s: %s", resource.getClass().getSimpleName(), e);
             }
         }
         if (workDir != null) {
-            if (deleteRecursively(workDir)) {
+            if (failed.get() && operatorLog != null) {
+                keepLog(operatorLog.file());
+            }
+            String problem = deleteRecursively(workDir);
+            if (problem == null) {
                 output.line("stopped; deleted %s", workDir);
             } else {
-                output.line("stopped; could not delete %s", workDir);
+                output.line("stopped; could not delete %s: %s", workDir, problem);
             }
         }
     }
 
-    /** Deletes {@code dir}; a few attempts, in case something still being stopped wrote into it meanwhile. */
-    private static boolean deleteRecursively(Path dir) {
+    /** Copies the log of a demo that failed out of the temporary directory, which is about to go. */
+    private void keepLog(Path log) {
+        try {
+            Path kept = Files.createTempFile("sluice-demo-operator-", ".log");
+            Files.copy(log, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            output.line("the operator's log is kept in %s", kept);
+        } catch (IOException e) {
+            output.line("could not keep the operator's log %s: %s", log, e.getMessage());
+        }
+    }
+
+    /**
+     * Deletes {@code dir}; a few attempts, in case something still being stopped wrote into it meanwhile.
+     *
+     * @return null when it is gone, else why not
+     */
+    private static String deleteRecursively(Path dir) {
         IOException last = null;
         for (int attempt = 0; attempt < 5 && Files.exists(dir); attempt++) {
             try (Stream<Path> paths = Files.walk(dir)) {
@@ -318,11 +338,7 @@ public final class SandboxDemo {
                 last = e.getCause();
             }
         }
-        if (Files.exists(dir)) {
-            System.err.println("sluice demo: could not delete " + dir + ": " + last);
-            return false;
-        }
-        return true;
+        return Files.exists(dir) ? String.valueOf(last) : null;
     }
 
     private static String rootMessage(Throwable t) {
