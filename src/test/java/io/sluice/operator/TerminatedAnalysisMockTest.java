@@ -76,4 +76,25 @@ class TerminatedAnalysisMockTest {
                 .as("never counted as a success").isZero();
         assertThat(registry.get("sluice.analysis.runs").tag("phase", "Inconclusive").counter().count()).isEqualTo(1);
     }
+
+    @Test
+    void anAnalysisRunWithoutMetricsIsAnErrorNotACrashNorASuccess() {
+        ManualOperator operator = new ManualOperator(client, clock, cache);
+        var analyses = new AnalysisRunReconciler(client, new StatusWriter(client),
+                (metric, args) -> Reading.Taken.of(new QueryValue.Single(0.001)), new ClusterSecrets(client),
+                new RolloutMetrics(new SimpleMeterRegistry()), operator.brake, TestConfig.of(cache), clock);
+        for (String spec : java.util.List.of("{}", "{metrics: []}")) {
+            String name = spec.equals("{}") ? "no-metrics" : "empty-metrics";
+            AnalysisRun run = client.resource(client.getKubernetesSerialization().unmarshal("""
+                    apiVersion: sluice.io/v1alpha1
+                    kind: AnalysisRun
+                    metadata: {name: %s, namespace: terminated}
+                    spec: %s
+                    """.formatted(name, spec), AnalysisRun.class)).create();
+            analyses.reconcile(client.resource(run).get(), null);
+            AnalysisRun judged = client.resource(run).get();
+            assertThat(judged.getStatus().phase).as(name).isEqualTo(AnalysisPhase.Error);
+            assertThat(judged.getStatus().message).contains("no metrics");
+        }
+    }
 }

@@ -81,7 +81,14 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             next.startedAt = now.toString();
         }
         Instant startedAt = Instant.parse(next.startedAt);
-        List<Metric> metrics = run.getSpec().metrics;
+        List<Metric> metrics = run.getSpec() == null || run.getSpec().metrics == null ? List.of() : run.getSpec().metrics;
+        if (metrics.isEmpty()) {
+            // Nothing to measure can pass nothing: without this an empty run would read Successful.
+            next.phase = AnalysisPhase.Error;
+            next.message = "the AnalysisRun has no metrics, so it can neither pass nor fail";
+            statusWriter.write(run, next, context);
+            return UpdateControl.noUpdate();
+        }
         List<MetricResult> results = new ArrayList<>(next.metricResults == null ? List.of() : next.metricResults);
 
         boolean terminate = Boolean.TRUE.equals(run.getSpec().terminate);
