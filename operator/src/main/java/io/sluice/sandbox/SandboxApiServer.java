@@ -7,7 +7,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
-import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.dsl.HttpMethod;
 import io.fabric8.mockwebserver.http.Dispatcher;
 import io.fabric8.mockwebserver.http.MockResponse;
@@ -22,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -31,9 +31,13 @@ import java.util.stream.Stream;
  * <p>
  * It keeps objects with resourceVersions (409 on a stale one) and generations, serves watches, and honours
  * the status subresource of custom resources whose CRD has been installed. It answers discovery
- * ({@link SandboxDiscovery}: {@code /version}, {@code /api}, {@code /apis}, ...) so that kubectl works against it
- * ({@link #writeKubeconfig}). It has no admission, schema validation, server-side apply, strategic merge patch,
- * field selectors other than on names, or garbage collection.
+ * ({@link SandboxDiscovery}: {@code /version}, {@code /api}, {@code /apis}, ...) and OpenAPI v3
+ * ({@link SandboxOpenApi}) so that kubectl works against it ({@link #writeKubeconfig}): {@code apply} with its
+ * default validation, {@code get} (Tables for custom resources and Events), {@code get -w} (chunked watches,
+ * {@link SandboxWebServer}), field selectors on any field ({@link FieldSelector}, so {@code describe} shows
+ * events), and {@code create namespace|secret|configmap|serviceaccount}, whose bodies kubectl sends as protobuf
+ * ({@link KubernetesProtobuf}). It has no admission, server-side apply, strategic merge patch, OpenAPI v2 or
+ * garbage collection.
  */
 public final class SandboxApiServer implements AutoCloseable {
 
@@ -59,13 +63,15 @@ public final class SandboxApiServer implements AutoCloseable {
     /** Starts a server on {@code port}, or on a free port if it is 0. */
     public static SandboxApiServer start(int port) {
         DiscoveringDispatcher dispatcher = new DiscoveringDispatcher(new JsonMergePatchCrudDispatcher());
-        KubernetesMockServer server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
-                dispatcher, false);
+        KubernetesMockServer server = new KubernetesMockServer(new Context(), new SandboxWebServer(dispatcher),
+                new HashMap<>(), dispatcher, false);
         server.init(new InetSocketAddress(LOOPBACK, port).getAddress(), port);
         SandboxApiServer sandbox = new SandboxApiServer(server);
-        dispatcher.discovery = new SandboxDiscovery(sandbox.client.getKubernetesSerialization(),
+        SandboxDiscovery discovery = new SandboxDiscovery(sandbox.client.getKubernetesSerialization(),
                 () -> dispatcher.crud.handleGet(SandboxDiscovery.crdListPath()).getBody().readUtf8(),
                 LOOPBACK + ":" + server.getPort());
+        dispatcher.openApi = new SandboxOpenApi(discovery, sandbox.client.getKubernetesSerialization());
+        dispatcher.discovery = discovery;
         return sandbox;
     }
 
@@ -180,10 +186,21 @@ public final class SandboxApiServer implements AutoCloseable {
         server.destroy();
     }
 
-    /** Answers discovery requests itself and hands everything else to the CRUD dispatcher. */
+    /**
+     * Answers discovery and OpenAPI requests and Table renderings itself, evaluates the field selectors the
+     * mock cannot, turns watch events into Tables for kubectl, refuses protobuf request bodies, and hands
+     * everything else to the CRUD dispatcher.
+     */
     private static final class DiscoveringDispatcher extends Dispatcher {
+        private static final java.util.regex.Pattern WATCH = java.util.regex.Pattern.compile("[?&]watch=(true|1)(&|$)");
+        private static final java.util.regex.Pattern RESOURCE_VERSION =
+                java.util.regex.Pattern.compile("[?&]resourceVersion=([0-9]+)(&|$)");
+        private static final String PROTOBUF = "application/vnd.kubernetes.protobuf";
+
         final JsonMergePatchCrudDispatcher crud;
         volatile SandboxDiscovery discovery;
+        volatile SandboxOpenApi openApi;
+        private final com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
 
         DiscoveringDispatcher(JsonMergePatchCrudDispatcher crud) {
             this.crud = crud;
@@ -191,32 +208,225 @@ public final class SandboxApiServer implements AutoCloseable {
 
         @Override
         public MockResponse dispatch(RecordedRequest request) {
+            String contentType = request.getHeader("Content-Type");
+            if (contentType != null && contentType.startsWith(PROTOBUF) && request.getBody() != null
+                    && request.getBody().size() > 0) {
+                var decoded = KubernetesProtobuf.decode(request.getBody().getBytes());
+                if (decoded.isEmpty()) {
+                    return json(415, status(415, "UnsupportedMediaType", "the body of the request was in an unknown format: "
+                            + contentType + " (the sandbox API reads JSON, and protobuf only for Namespaces, Secrets, "
+                            + "ConfigMaps and ServiceAccounts)"));
+                }
+                try {
+                    request = new RecordedRequest(request.getHttpVersion(), request.method(), request.getPath(),
+                            request.getHeaders().newBuilder().set("Content-Type", "application/json").build(),
+                            new io.fabric8.mockwebserver.http.Buffer(mapper.writeValueAsBytes(decoded.get())));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                // without a Content-Type, kubectl would read the JSON answer as the protobuf it sent
+                MockResponse created = crud.dispatch(request);
+                return created.getHeaders().get("Content-Type") != null ? created
+                        : created.setHeader("Content-Type", "application/json");
+            }
             SandboxDiscovery d = discovery;
+            if (d == null || request.method() != HttpMethod.GET) {
+                return crud.dispatch(request);
+            }
+            String path = request.getPath();
+            var openApiAnswer = openApi.answer(path);
+            if (openApiAnswer.isPresent()) {
+                return json(openApiAnswer.get().code(), openApiAnswer.get().body());
+            }
+            var answer = d.answer(path);
+            if (answer.isPresent()) {
+                return json(answer.get().code(), answer.get().body());
+            }
+            var split = FieldSelector.split(path);
             String accept = request.getHeader("Accept");
-            if (d != null && request.method() == HttpMethod.GET && accept != null && accept.contains("as=Table")
-                    && !request.getPath().matches(".*[?&]watch=(true|1).*")) {
-                var table = d.table(request.getPath(), path -> {
-                    MockResponse stored = crud.handleGet(path);
-                    return new SandboxDiscovery.Answer(stored.code(), stored.getBody().readUtf8());
-                }, java.time.Instant.now());
+            boolean asTable = accept != null && accept.contains("as=Table");
+            if (WATCH.matcher(path).find()) {
+                MockResponse watch = crud.handleGet(split.map(FieldSelector.Split::path).orElse(path));
+                if (watch.getWebSocketListener() == null) {
+                    return watch;
+                }
+                boolean streamed = !"websocket".equalsIgnoreCase(request.getHeader("Upgrade"));
+                var rv = RESOURCE_VERSION.matcher(path);
+                long since = streamed && rv.find() ? Long.parseLong(rv.group(1)) : 0;
+                return new MockResponse().withWebSocketUpgrade(new FilteringWatch(watch.getWebSocketListener(),
+                        event -> transform(event, path, split.map(FieldSelector.Split::selector).orElse(null), asTable, since)));
+            }
+            if (asTable) {
+                var table = d.table(path, p -> read(p), java.time.Instant.now());
                 if (table.isPresent()) {
-                    return new MockResponse().setResponseCode(table.get().code())
-                            .setHeader("Content-Type", "application/json").setBody(table.get().body());
+                    return json(table.get().code(), table.get().body());
                 }
             }
-            if (d != null && request.method() == HttpMethod.GET) {
-                var answer = d.answer(request.getPath());
-                if (answer.isPresent()) {
-                    return new MockResponse().setResponseCode(answer.get().code())
-                            .setHeader("Content-Type", "application/json").setBody(answer.get().body());
-                }
+            if (split.isPresent()) {
+                SandboxDiscovery.Answer filtered = read(path);
+                return json(filtered.code(), filtered.body());
             }
             return crud.dispatch(request);
+        }
+
+        /** A GET of {@code path} from the store, with the field selector the mock cannot evaluate applied. */
+        private SandboxDiscovery.Answer read(String path) {
+            var split = FieldSelector.split(path);
+            MockResponse stored = crud.handleGet(split.map(FieldSelector.Split::path).orElse(path));
+            String body = stored.getBody() == null ? "" : stored.getBody().readUtf8();
+            if (split.isEmpty() || stored.code() != 200) {
+                return new SandboxDiscovery.Answer(stored.code(), body);
+            }
+            try {
+                var doc = mapper.readTree(body);
+                if (doc.get("items") instanceof com.fasterxml.jackson.databind.node.ArrayNode items) {
+                    var kept = mapper.createArrayNode();
+                    items.forEach(item -> {
+                        if (split.get().selector().matches(item)) {
+                            kept.add(item);
+                        }
+                    });
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) doc).set("items", kept);
+                    // typed clients (kubectl describe's events) decode an EventList, not the mock's List
+                    discovery.collectionKind(path).ifPresent(kind ->
+                            ((com.fasterxml.jackson.databind.node.ObjectNode) doc).put("kind", kind.kind() + "List"));
+                    return new SandboxDiscovery.Answer(200, doc.toString());
+                }
+                return split.get().selector().matches(doc) ? new SandboxDiscovery.Answer(200, body)
+                        : new SandboxDiscovery.Answer(404, status(404, "NotFound", "not found"));
+            } catch (java.io.IOException e) {
+                return new SandboxDiscovery.Answer(stored.code(), body);
+            }
+        }
+
+        /**
+         * One watch event as the client gets it: dropped when its object does not match the field selector, or
+         * (on a chunked watch from a resourceVersion, as kubectl's) when it is an ADDED event of an object the
+         * client has already listed; its object as a Table of one row when the client asked for Tables.
+         */
+        private String transform(String event, String path, FieldSelector selector, boolean asTable, long since) {
+            try {
+                var node = mapper.readTree(event);
+                var object = node.get("object");
+                if (object == null) {
+                    return event;
+                }
+                if (selector != null && !selector.matches(object)) {
+                    return null;
+                }
+                if (since > 0 && "ADDED".equals(node.path("type").asText())) {
+                    String rv = object.path("metadata").path("resourceVersion").asText("");
+                    if (rv.matches("[0-9]+") && Long.parseLong(rv) <= since) {
+                        return null;
+                    }
+                }
+                if (asTable) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> asMap = mapper.convertValue(object, Map.class);
+                    var table = discovery.watchTable(path, asMap, java.time.Instant.now());
+                    if (table.isPresent()) {
+                        ((com.fasterxml.jackson.databind.node.ObjectNode) node).set("object", mapper.valueToTree(table.get()));
+                        return node.toString();
+                    }
+                }
+                return event;
+            } catch (java.io.IOException e) {
+                return event;
+            }
+        }
+
+        private static MockResponse json(int code, String body) {
+            return new MockResponse().setResponseCode(code).setHeader("Content-Type", "application/json").setBody(body);
+        }
+
+        private static String status(int code, String reason, String message) {
+            return "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\",\"message\":"
+                    + com.fasterxml.jackson.databind.node.TextNode.valueOf(message) + ",\"reason\":\"" + reason
+                    + "\",\"code\":" + code + "}";
         }
 
         @Override
         public void shutdown() {
             crud.shutdown();
+        }
+    }
+
+    /**
+     * A watch whose events pass through {@code transform} (which may drop one by returning null) on their way
+     * to the client, over WebSocket or a chunked response alike.
+     */
+    private static final class FilteringWatch extends io.fabric8.mockwebserver.http.WebSocketListener {
+        private final io.fabric8.mockwebserver.http.WebSocketListener inner;
+        private final java.util.function.UnaryOperator<String> transform;
+        private final Map<io.fabric8.mockwebserver.http.WebSocket, io.fabric8.mockwebserver.http.WebSocket> wrapped =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        FilteringWatch(io.fabric8.mockwebserver.http.WebSocketListener inner, java.util.function.UnaryOperator<String> transform) {
+            this.inner = inner;
+            this.transform = transform;
+        }
+
+        private io.fabric8.mockwebserver.http.WebSocket wrap(io.fabric8.mockwebserver.http.WebSocket socket) {
+            return wrapped.computeIfAbsent(socket, s -> new io.fabric8.mockwebserver.http.WebSocket() {
+                @Override
+                public RecordedRequest request() {
+                    return s.request();
+                }
+
+                @Override
+                public boolean send(String text) {
+                    String out = transform.apply(text);
+                    return out == null || s.send(out);
+                }
+
+                @Override
+                public boolean send(byte[] bytes) {
+                    return send(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
+                }
+
+                @Override
+                public boolean close(int code, String reason) {
+                    return s.close(code, reason);
+                }
+            });
+        }
+
+        @Override
+        public void onBeforeAccept(io.fabric8.mockwebserver.http.WebSocket webSocket, io.fabric8.mockwebserver.http.Response response) {
+            inner.onBeforeAccept(wrap(webSocket), response);
+        }
+
+        @Override
+        public void onOpen(io.fabric8.mockwebserver.http.WebSocket webSocket, io.fabric8.mockwebserver.http.Response response) {
+            inner.onOpen(wrap(webSocket), response);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket webSocket, String text) {
+            inner.onMessage(wrap(webSocket), text);
+        }
+
+        @Override
+        public void onMessage(io.fabric8.mockwebserver.http.WebSocket webSocket, byte[] bytes) {
+            inner.onMessage(wrap(webSocket), bytes);
+        }
+
+        @Override
+        public void onClosing(io.fabric8.mockwebserver.http.WebSocket webSocket, int code, String reason) {
+            inner.onClosing(wrap(webSocket), code, reason);
+        }
+
+        @Override
+        public void onClosed(io.fabric8.mockwebserver.http.WebSocket webSocket, int code, String reason) {
+            inner.onClosed(wrap(webSocket), code, reason);
+            wrapped.remove(webSocket);
+        }
+
+        @Override
+        public void onFailure(io.fabric8.mockwebserver.http.WebSocket webSocket, Throwable error,
+                io.fabric8.mockwebserver.http.Response response) {
+            inner.onFailure(wrap(webSocket), error, response);
+            wrapped.remove(webSocket);
         }
     }
 

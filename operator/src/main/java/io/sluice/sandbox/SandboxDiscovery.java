@@ -156,16 +156,93 @@ final class SandboxDiscovery {
     }
 
     /**
-     * A {@code meta.k8s.io/v1} Table of the custom resources at {@code path}, with the columns their CRD
-     * declares (additionalPrinterColumns), as kubectl asks for ({@code Accept: ...;as=Table}); empty when
-     * {@code path} is not a list or get of a custom resource with printer columns.
+     * A {@code meta.k8s.io/v1} Table of the objects at {@code path}, as kubectl asks for ({@code Accept: ...;as=Table}):
+     * custom resources with the columns their CRD declares (additionalPrinterColumns), and core Events with
+     * the API server's columns; empty when {@code path} is not a list or get of such objects.
      *
      * @param read reads a path from the store in-process, returning its status code and JSON
      */
     Optional<Answer> table(String path, Function<String, Answer> read, Instant now) {
+        Optional<List<Column>> columns = tableColumns(path);
+        if (columns.isEmpty()) {
+            return Optional.empty();
+        }
+        Answer stored = read.apply(path);
+        if (stored.code() != 200) {
+            return Optional.of(stored);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> doc = json.unmarshal(stored.body(), Map.class);
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> items = doc.containsKey("items") ? (List<Map<String, Object>>) doc.get("items")
+                : List.of(doc);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> listMeta = doc.containsKey("items") && doc.get("metadata") instanceof Map<?, ?> m
+                ? (Map<String, Object>) m : Map.of();
+        return ok(json.asJson(table(columns.get(), items, listMeta, now)));
+    }
+
+    /**
+     * The object of one watch event as the Table of one row that the API server sends when the watch asked
+     * for {@code as=Table}; empty when {@code path} is not a watch of objects {@link #table} renders.
+     */
+    Optional<Map<String, Object>> watchTable(String path, Map<String, Object> object, Instant now) {
+        return tableColumns(path).map(columns -> table(columns, List.of(object), Map.of(), now));
+    }
+
+    /** One column of a Table: its definition and how a cell is read from an object. */
+    record Column(Map<String, Object> definition, Function<Map<String, Object>, Object> cell) {
+        static Column of(String name, String type, String format, int priority, String description,
+                Function<Map<String, Object>, Object> cell) {
+            Map<String, Object> column = new LinkedHashMap<>();
+            column.put("name", name);
+            column.put("type", type);
+            column.put("format", format);
+            column.put("description", description);
+            column.put("priority", priority);
+            return new Column(column, cell);
+        }
+    }
+
+    private Map<String, Object> table(List<Column> columns, List<Map<String, Object>> items, Map<String, Object> listMeta,
+            Instant now) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (Map<String, Object> item : items) {
+            List<Object> cells = new ArrayList<>();
+            for (Column c : columns) {
+                cells.add(c.cell().apply(item));
+            }
+            Map<String, Object> partial = new LinkedHashMap<>();
+            partial.put("kind", "PartialObjectMetadata");
+            partial.put("apiVersion", "meta.k8s.io/v1");
+            partial.put("metadata", item.get("metadata"));
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("cells", cells);
+            row.put("object", partial);
+            rows.add(row);
+        }
+        Map<String, Object> table = new LinkedHashMap<>();
+        table.put("kind", "Table");
+        table.put("apiVersion", "meta.k8s.io/v1");
+        table.put("metadata", listMeta);
+        table.put("columnDefinitions", columns.stream().map(Column::definition).toList());
+        table.put("rows", rows);
+        return table;
+    }
+
+    /** The Table columns of the objects at {@code path} (a list, get or watch), if it renders them. */
+    private Optional<List<Column>> tableColumns(String path) {
         int query = path.indexOf('?');
         String p = query >= 0 ? path.substring(0, query) : path;
         String[] parts = p.split("/");
+        // /api/v1[/namespaces/<ns>]/events[/<name>]
+        if (parts.length >= 4 && parts[1].equals("api") && parts[2].equals("v1")) {
+            int at = parts[3].equals("namespaces") && parts.length >= 6 ? 5 : 3;
+            if (parts.length <= at + 2 && parts[at].equals("events")) {
+                return Optional.of(eventColumns());
+            }
+            return Optional.empty();
+        }
         // /apis/<group>/<version>[/namespaces/<ns>]/<plural>[/<name>]
         if (parts.length < 5 || !parts[1].equals("apis")) {
             return Optional.empty();
@@ -185,54 +262,77 @@ final class SandboxDiscovery {
         if (kind.isEmpty()) {
             return Optional.empty();
         }
-        Answer stored = read.apply(path);
-        if (stored.code() != 200) {
-            return Optional.of(stored);
-        }
-        @SuppressWarnings("unchecked")
-        Map<String, Object> doc = json.unmarshal(stored.body(), Map.class);
-        @SuppressWarnings("unchecked")
-        List<Map<String, Object>> items = doc.containsKey("items") ? (List<Map<String, Object>>) doc.get("items")
-                : List.of(doc);
-        List<Map<String, Object>> columns = new ArrayList<>();
-        columns.add(Map.of("name", "Name", "type", "string", "format", "name", "priority", 0,
-                "description", "Name must be unique within a namespace."));
+        Instant now = Instant.now();
+        List<Column> columns = new ArrayList<>();
+        columns.add(Column.of("Name", "string", "name", 0, "Name must be unique within a namespace.",
+                item -> path(item, ".metadata.name")));
         for (CustomResourceColumnDefinition c : kind.get().printerColumns()) {
-            Map<String, Object> column = new LinkedHashMap<>();
-            column.put("name", c.getName());
-            column.put("type", c.getType());
-            column.put("format", c.getFormat() == null ? "" : c.getFormat());
-            column.put("description", c.getDescription() == null ? "" : c.getDescription());
-            column.put("priority", c.getPriority() == null ? 0 : c.getPriority());
-            columns.add(column);
+            columns.add(Column.of(c.getName(), c.getType(), c.getFormat() == null ? "" : c.getFormat(),
+                    c.getPriority() == null ? 0 : c.getPriority(), c.getDescription() == null ? "" : c.getDescription(),
+                    item -> {
+                        Object value = path(item, c.getJsonPath());
+                        return "date".equals(c.getType()) && value instanceof String t ? humanAge(t, now) : value;
+                    }));
         }
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (Map<String, Object> item : items) {
-            List<Object> cells = new ArrayList<>();
-            cells.add(path(item, ".metadata.name"));
-            for (CustomResourceColumnDefinition c : kind.get().printerColumns()) {
-                Object value = path(item, c.getJsonPath());
-                cells.add("date".equals(c.getType()) && value instanceof String t ? humanAge(t, now) : value);
+        return Optional.of(columns);
+    }
+
+    /** The columns the API server prints core Events with (kubectl get events). */
+    private static List<Column> eventColumns() {
+        Instant now = Instant.now();
+        return List.of(
+                Column.of("Last Seen", "string", "", 0, "Time when last this event was observed.", e -> lastSeen(e, now)),
+                Column.of("Type", "string", "", 0, "Type of this event.", e -> text(e, ".type")),
+                Column.of("Reason", "string", "", 0, "Reason is why the action was taken.", e -> text(e, ".reason")),
+                Column.of("Object", "string", "", 0, "The object this event is about.",
+                        e -> text(e, ".involvedObject.kind").toLowerCase(java.util.Locale.ROOT) + "/"
+                                + text(e, ".involvedObject.name")),
+                Column.of("Subobject", "string", "", 1, "The subobject this event is about.",
+                        e -> text(e, ".involvedObject.fieldPath")),
+                Column.of("Source", "string", "", 1, "The component reporting this event.",
+                        e -> text(e, ".source.component")),
+                Column.of("Message", "string", "", 0, "A human-readable description of the status of this operation.",
+                        e -> text(e, ".message")),
+                Column.of("First Seen", "string", "", 1, "The time at which the event was first recorded.",
+                        e -> age(firstOf(e, ".firstTimestamp", ".eventTime", ".metadata.creationTimestamp"), now)),
+                Column.of("Count", "string", "", 1, "The number of times this event has occurred.",
+                        e -> String.valueOf(count(e))),
+                Column.of("Name", "string", "name", 1, "Name must be unique within a namespace.",
+                        e -> text(e, ".metadata.name")));
+    }
+
+    private static String lastSeen(Map<String, Object> event, Instant now) {
+        String last = age(firstOf(event, ".lastTimestamp", ".eventTime", ".firstTimestamp", ".metadata.creationTimestamp"),
+                now);
+        int count = count(event);
+        if (count > 1) {
+            return last + " (x" + count + " over "
+                    + age(firstOf(event, ".firstTimestamp", ".eventTime", ".metadata.creationTimestamp"), now) + ")";
+        }
+        return last;
+    }
+
+    private static int count(Map<String, Object> event) {
+        return path(event, ".count") instanceof Number n ? n.intValue() : 1;
+    }
+
+    private static String firstOf(Map<String, Object> object, String... paths) {
+        for (String p : paths) {
+            String value = text(object, p);
+            if (!value.isEmpty()) {
+                return value;
             }
-            Map<String, Object> partial = new LinkedHashMap<>();
-            partial.put("kind", "PartialObjectMetadata");
-            partial.put("apiVersion", "meta.k8s.io/v1");
-            partial.put("metadata", item.get("metadata"));
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("cells", cells);
-            row.put("object", partial);
-            rows.add(row);
         }
-        Map<String, Object> table = new LinkedHashMap<>();
-        table.put("kind", "Table");
-        table.put("apiVersion", "meta.k8s.io/v1");
-        @SuppressWarnings("unchecked")
-        Map<String, Object> listMeta = doc.containsKey("items") && doc.get("metadata") instanceof Map<?, ?> m
-                ? (Map<String, Object>) m : Map.of();
-        table.put("metadata", listMeta);
-        table.put("columnDefinitions", columns);
-        table.put("rows", rows);
-        return ok(json.asJson(table));
+        return "";
+    }
+
+    private static String age(String timestamp, Instant now) {
+        return timestamp.isEmpty() ? "<unknown>" : humanAge(timestamp, now);
+    }
+
+    private static String text(Map<String, Object> object, String jsonPath) {
+        Object value = path(object, jsonPath);
+        return value == null ? "" : value.toString();
     }
 
     /** The value at a simple JSONPath ({@code .status.phase}), or null. */
@@ -360,13 +460,44 @@ final class SandboxDiscovery {
                 .build();
     }
 
+    /** The kind served at a collection path ({@code /api/v1/namespaces/shop/events?...}), if any. */
+    Optional<Kind> collectionKind(String path) {
+        int query = path.indexOf('?');
+        String[] parts = (query >= 0 ? path.substring(0, query) : path).split("/");
+        int at;
+        String group;
+        String version;
+        if (parts.length >= 4 && parts[1].equals("api")) {
+            group = "";
+            version = parts[2];
+            at = 3;
+        } else if (parts.length >= 5 && parts[1].equals("apis")) {
+            group = parts[2];
+            version = parts[3];
+            at = 4;
+        } else {
+            return Optional.empty();
+        }
+        if (parts[at].equals("namespaces") && parts.length == at + 3) {
+            at += 2;
+        }
+        if (parts.length != at + 1) {
+            return Optional.empty();
+        }
+        String plural = parts[at];
+        return kinds().stream().filter(k -> k.group().equals(group) && k.version().equals(version)
+                && k.plural().equals(plural)).findFirst();
+    }
+
+    /** The CustomResourceDefinitions stored in the sandbox. */
+    List<CustomResourceDefinition> crds() {
+        CustomResourceDefinitionList list = json.unmarshal(crdListJson.get(), CustomResourceDefinitionList.class);
+        return list == null || list.getItems() == null ? List.of() : list.getItems();
+    }
+
     private List<Kind> crdKinds() {
         List<Kind> kinds = new ArrayList<>();
-        CustomResourceDefinitionList list = json.unmarshal(crdListJson.get(), CustomResourceDefinitionList.class);
-        if (list == null || list.getItems() == null) {
-            return kinds;
-        }
-        for (CustomResourceDefinition crd : list.getItems()) {
+        for (CustomResourceDefinition crd : crds()) {
             var spec = crd.getSpec();
             if (spec == null || spec.getNames() == null || spec.getVersions() == null) {
                 continue;
