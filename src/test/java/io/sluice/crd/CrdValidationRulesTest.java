@@ -40,11 +40,11 @@ class CrdValidationRulesTest {
 
     @Test
     void everyRuleCompilesAndTheKeyRulesExist() {
-        assertThat(rollouts.rules()).extracting(CrdSchemaValidator.Rule::path).contains(
+        assertThat(rollouts.rules()).extracting(io.sluice.sandbox.CrdSchemaValidator.Rule::path).contains(
                 ".spec.source", ".spec.source.git", ".spec.strategy", ".spec.strategy.canary",
                 ".spec.strategy.canary.steps[]", ".spec.strategy.canary.trafficRouting",
                 ".spec.strategy.canary.trafficRouting.istio.destinationRule", ".status.conditions[]");
-        assertThat(templates.rules()).extracting(CrdSchemaValidator.Rule::path).contains(
+        assertThat(templates.rules()).extracting(io.sluice.sandbox.CrdSchemaValidator.Rule::path).contains(
                 ".spec", ".spec.metrics[]", ".spec.metrics[].provider", ".spec.metrics[].noData");
         assertThat(clusterTemplates.rules()).hasSameSizeAs(templates.rules());
         assertThat(runs.rules()).isNotEmpty();

@@ -36,8 +36,9 @@ import java.util.stream.Stream;
  * default validation, {@code get} (Tables for custom resources and Events), {@code get -w} (chunked watches,
  * {@link SandboxWebServer}), field selectors on any field ({@link FieldSelector}, so {@code describe} shows
  * events), and {@code create namespace|secret|configmap|serviceaccount}, whose bodies kubectl sends as protobuf
- * ({@link KubernetesProtobuf}). It has no admission, server-side apply, strategic merge patch, OpenAPI v2 or
- * garbage collection.
+ * ({@link KubernetesProtobuf}). Custom resources are validated against their CRD's schema and CEL rules
+ * ({@link #validateCustomResources}). It has no admission, pruning or defaulting, server-side apply, strategic
+ * merge patch, OpenAPI v2 or garbage collection.
  */
 public final class SandboxApiServer implements AutoCloseable {
 
@@ -45,13 +46,20 @@ public final class SandboxApiServer implements AutoCloseable {
     private static final String DEFAULT_NAMESPACE = "default";
     private static final String CRD_API_VERSION = "apiextensions.k8s.io/v1";
     private static final String CRD_KIND = "CustomResourceDefinition";
+    /**
+     * A request with this header (any value) is served as by a lax API server: what it writes is not validated
+     * against the CRDs. For tests of what the operator does with objects that slipped past validation.
+     */
+    public static final String LAX_HEADER = "X-Sluice-Sandbox-Lax";
 
     private final KubernetesMockServer server;
+    private final JsonMergePatchCrudDispatcher store;
     private final KubernetesClient client;
     private boolean closed;
 
-    private SandboxApiServer(KubernetesMockServer server) {
+    private SandboxApiServer(KubernetesMockServer server, JsonMergePatchCrudDispatcher store) {
         this.server = server;
+        this.store = store;
         this.client = new KubernetesClientBuilder().withConfig(clientConfig()).build();
     }
 
@@ -66,13 +74,23 @@ public final class SandboxApiServer implements AutoCloseable {
         KubernetesMockServer server = new KubernetesMockServer(new Context(), new SandboxWebServer(dispatcher),
                 new HashMap<>(), dispatcher, false);
         server.init(new InetSocketAddress(LOOPBACK, port).getAddress(), port);
-        SandboxApiServer sandbox = new SandboxApiServer(server);
+        SandboxApiServer sandbox = new SandboxApiServer(server, dispatcher.crud);
         SandboxDiscovery discovery = new SandboxDiscovery(sandbox.client.getKubernetesSerialization(),
                 () -> dispatcher.crud.handleGet(SandboxDiscovery.crdListPath()).getBody().readUtf8(),
                 LOOPBACK + ":" + server.getPort());
         dispatcher.openApi = new SandboxOpenApi(discovery, sandbox.client.getKubernetesSerialization());
         dispatcher.discovery = discovery;
         return sandbox;
+    }
+
+    /**
+     * Whether custom resources are validated against their installed CRDs (schema and CEL rules; the default)
+     * and refused with 422 Invalid as an API server would, or admitted as they come: a lax API server, for
+     * tests of what the operator does with an object that slipped past validation.
+     */
+    public SandboxApiServer validateCustomResources(boolean on) {
+        store.validateCustomResources(on);
+        return this;
     }
 
     /** {@code http://127.0.0.1:<port>} */
@@ -230,6 +248,9 @@ public final class SandboxApiServer implements AutoCloseable {
                         : created.setHeader("Content-Type", "application/json");
             }
             SandboxDiscovery d = discovery;
+            if (request.getHeader(LAX_HEADER) != null) {
+                return crud.dispatchLax(request);
+            }
             if (d == null || request.method() != HttpMethod.GET) {
                 return crud.dispatch(request);
             }

@@ -48,6 +48,32 @@ public final class MockKubeApi extends ScopedFixture {
         return Path.of(System.getProperty("sluice.project.dir", System.getProperty("user.dir"))).resolve("crds");
     }
 
+    /**
+     * Turns the server into a lax API server that admits custom resources its CRDs forbid (by default the
+     * sandbox refuses them with 422 as an API server does): for tests of how the operator copes with an object
+     * that slipped past validation (an older CRD, validation switched off, a webhook-less cluster).
+     */
+    public MockKubeApi lax() {
+        server.validateCustomResources(false);
+        return this;
+    }
+
+    /**
+     * A new client like {@code client} (same server and settings) whose writes the sandbox serves as a lax API
+     * server would, admitting custom resources their CRDs forbid; close it after use. For creating an object
+     * that slipped past validation in a test whose server stays strict for everything else.
+     */
+    public static KubernetesClient laxClient(KubernetesClient client) {
+        var headers = new java.util.HashMap<String, String>();
+        if (client.getConfiguration().getCustomHeaders() != null) {
+            headers.putAll(client.getConfiguration().getCustomHeaders());
+        }
+        headers.put(SandboxApiServer.LAX_HEADER, "true");
+        return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                new io.fabric8.kubernetes.client.ConfigBuilder(client.getConfiguration()).withCustomHeaders(headers).build())
+                .build();
+    }
+
     /** A client of this server; its default namespace is {@code default}. */
     public KubernetesClient client() {
         return server.client();
