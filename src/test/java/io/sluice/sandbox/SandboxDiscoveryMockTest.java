@@ -45,6 +45,7 @@ class SandboxDiscoveryMockTest {
             status.canaryRevision = "2222222222bb";
             status.canaryWeight = 20;
             status.currentStepIndex = 1;
+            status.step = "2/4";
         });
         client.apps().deployments().inNamespace("shop").resource(new DeploymentBuilder().withNewMetadata()
                 .withName("checkout-stable").endMetadata().withNewSpec().withNewSelector().addToMatchLabels("app", "checkout")
@@ -96,7 +97,7 @@ class SandboxDiscoveryMockTest {
         assertThat(all.out().lines().toList()).as("a Table with the CRD's printer columns").hasSize(2);
         assertThat(all.out().lines().toList().get(0)).matches("NAMESPACE\\s+NAME\\s+PHASE\\s+WEIGHT\\s+STEP\\s+STABLE\\s+CANARY\\s+AGE");
         assertThat(all.out().lines().toList().get(1))
-                .matches("shop\\s+checkout\\s+Progressing\\s+20\\s+1\\s+1111111111aa\\s+2222222222bb\\s+\\d+[smh].*");
+                .matches("shop\\s+checkout\\s+Progressing\\s+20\\s+2/4\\s+1111111111aa\\s+2222222222bb\\s+\\d+[smh].*");
 
         Result shortName = kubectl("get", "sro", "-n", "shop");
         assertThat(shortName.code()).as(shortName.toString()).isZero();

@@ -442,7 +442,7 @@ class DeliveryPlannerTest {
         stableAt(V1);
         world.commit(V2, "t2");
         world.settle();
-        assertThat(world.startedRuns).singleElement().asString().startsWith("checkout-22222222-step1-");
+        assertThat(world.startedRuns).singleElement().asString().startsWith("checkout-22222222-step2-");
         assertThat(world.status.stepAnalysis.phase).isEqualTo(AnalysisPhase.Running);
         assertThat(world.weights).containsExactly(20);
 
@@ -452,6 +452,65 @@ class DeliveryPlannerTest {
         assertThat(world.status.stableRevision).isEqualTo(V2);
         assertThat(world.weights).containsExactly(20, 60, 0);
         assertThat(world.eventReasons()).contains("AnalysisStarted", "AnalysisSucceeded", "Promoted");
+    }
+
+    @Test
+    void anAnalysisRunStartedBeforeStepsWereNumberedFromOneIsFollowedNotStartedAgain() {
+        world = new World(spec(CanaryStep.weight(20), analysisStep(), CanaryStep.weight(60)));
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        String started = world.startedRuns.getFirst();
+        // as an older Sluice named the run of the second step: step1 (0-based)
+        String legacy = started.replace("-step2-", "-step1-");
+        world.status.stepAnalysis.name = legacy;
+        world.runs.put(legacy, new Observation.RunState(AnalysisPhase.Successful, "error-rate = 0.001 met `result < 0.01`"));
+        world.startedRuns.clear();
+
+        world.settle();
+
+        assertThat(world.startedRuns).as("no second run for the same step").isEmpty();
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+    }
+
+    /** The Step column of {@code kubectl get rollouts} (the CRD's printer column), as a person counts. */
+    @Test
+    void theStepColumnOfKubectlGetRolloutsCountsStepsFromOne() throws Exception {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle(); // at step 2 of 4: pausing for 2m
+        String jsonPath = stepColumnJsonPath();
+        var rollout = new java.util.HashMap<String, Object>();
+        rollout.put("status", JSON.convertValue(world.status, Map.class));
+
+        assertThat(String.valueOf(evaluate(rollout, jsonPath))).as(jsonPath).isEqualTo("2/4");
+
+        world.advance(Duration.ofMinutes(2));
+        world.settle(); // waits at the last step, for a person
+        rollout.put("status", JSON.convertValue(world.status, Map.class));
+        assertThat(String.valueOf(evaluate(rollout, jsonPath))).isEqualTo("4/4");
+
+        world.spec.promote = RolloutFixtures.promote("p1", false);
+        world.settle();
+        assertThat(world.status.stableRevision).isEqualTo(V2);
+        rollout.put("status", JSON.convertValue(world.status, Map.class));
+        assertThat(evaluate(rollout, jsonPath)).as("no canary, no step").isNull();
+    }
+
+    private static String stepColumnJsonPath() throws java.io.IOException {
+        var crd = JSON.unmarshal(java.nio.file.Files.readString(io.sluice.crd.CrdGeneration.crdsDir().resolve("rollouts.sluice.io.yaml")),
+                io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition.class);
+        return crd.getSpec().getVersions().getFirst().getAdditionalPrinterColumns().stream()
+                .filter(c -> c.getName().equals("Step")).findFirst().orElseThrow().getJsonPath();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Object evaluate(Map<String, Object> object, String jsonPath) {
+        Object at = object;
+        for (String key : jsonPath.replaceFirst("^\\.", "").split("\\.")) {
+            at = at instanceof Map<?, ?> m ? ((Map<String, Object>) m).get(key) : null;
+        }
+        return at;
     }
 
     @Test

@@ -34,9 +34,13 @@ public class RolloutStatus {
     public String canaryRevision;
 
     @Min(0)
-    @JsonPropertyDescription("Index of the canary step in progress (0-based); equal to the number of steps once all "
-            + "are done.")
+    @JsonPropertyDescription("Index of the canary step in progress, counted from 0 (status.step counts from 1); equal "
+            + "to the number of steps once all are done.")
     public Integer currentStepIndex;
+
+    @JsonPropertyDescription("The canary step in progress as a person counts it: 2/4 is the second of four (the Step "
+            + "column of kubectl get rollouts). Set while a canary is in flight (the last step once all are done).")
+    public String step;
 
     @Min(0)
     @Max(100)

@@ -83,6 +83,8 @@ public final class DeliveryPlanner {
                 s.canaryWeight = 0;
             }
             s.stableWeight = 100 - s.canaryWeight;
+            s.step = s.canaryRevision == null || s.currentStepIndex == null || steps.isEmpty() ? null
+                    : Math.min(s.currentStepIndex + 1, steps.size()) + "/" + steps.size();
             return new DeliveryPlan(List.copyOf(actions), s, List.copyOf(events), requeue);
         }
 
@@ -457,7 +459,10 @@ public final class DeliveryPlanner {
 
         /** Starts the step's AnalysisRun, then follows its verdict: on, back (abort), or to a person. */
         private void runAnalysisStep(CanaryStep step, String of) {
-            String name = runName(s.canaryRevision, "step" + s.currentStepIndex);
+            String name = runName(s.canaryRevision, "step" + (s.currentStepIndex + 1));
+            if (s.stepAnalysis != null && s.stepAnalysis.name.equals(runName(s.canaryRevision, "step" + s.currentStepIndex))) {
+                name = s.stepAnalysis.name; // started by a Sluice that numbered steps from 0: the same run
+            }
             if (s.stepAnalysis == null || !name.equals(s.stepAnalysis.name)) {
                 actions.add(new Action.StartAnalysis(name, step.analysis, false));
                 s.stepAnalysis = runReference(name);
