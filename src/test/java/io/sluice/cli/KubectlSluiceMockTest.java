@@ -423,7 +423,7 @@ class KubectlSluiceMockTest {
     // ---- status --watch -------------------------------------------------------------------------
 
     @Test
-    void statusWatchPrintsEachNewStateAsABlockUntilTheRolloutIsHealthy() throws Exception {
+    void statusUntilDonePrintsEachNewStateAsABlockUntilTheRolloutIsHealthy() throws Exception {
         List<CanaryStep> steps = List.of(CanaryStep.weight(20), CanaryStep.weight(50), pause("1m"));
         Rollout rollout = createRollout("checkout", steps);
         event(rollout, "CanaryStarted", "revision 2222222222bb started as canary", Instant.now().minusSeconds(10));
@@ -438,7 +438,7 @@ class KubectlSluiceMockTest {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> SluiceCli.execute(
-                new String[] {"status", "checkout", "--watch", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
+                new String[] {"status", "checkout", "--until-done", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
                 new PrintWriter(out, true), new PrintWriter(err, true), false, Clock.systemUTC()), BACKGROUND);
         awaitOutput(out, "Traffic:   canary 0% ");
 
@@ -489,7 +489,7 @@ class KubectlSluiceMockTest {
             s.stableRevision = V1;
         });
         StringWriter out = new StringWriter();
-        int code = SluiceCli.execute(new String[] {"status", "checkout", "-w", "--kubeconfig", cli.kubeconfig.toString()},
+        int code = SluiceCli.execute(new String[] {"status", "checkout", "-w", "--until-done", "--kubeconfig", cli.kubeconfig.toString()},
                 new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), true, Clock.systemUTC());
         assertThat(code).isZero();
         assertThat(out.toString()).as("the screen is cleared and the view drawn from the top, with no block header")
@@ -498,7 +498,7 @@ class KubectlSluiceMockTest {
     }
 
     @Test
-    void statusWatchGivesUpAfterTheTimeout() {
+    void statusUntilDoneGivesUpAfterTheTimeoutAndWatchJustStops() {
         createRollout("checkout", s -> {
             s.phase = RolloutPhase.Paused;
             s.stableRevision = V1;
@@ -506,12 +506,44 @@ class KubectlSluiceMockTest {
             s.currentStepIndex = 1;
         });
         long start = System.nanoTime();
-        Cli.Result r = cli.run("status", "checkout", "-w", "-t", "1s");
+        Cli.Result r = cli.run("status", "checkout", "--until-done", "-t", "1s");
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
         assertThat(r.code()).isEqualTo(1);
         assertThat(r.out()).contains("Phase:     Paused");
         assertThat(r.err()).isEqualTo("Error: timed out after 1s waiting for rollout \"checkout\" to be Healthy, Aborted or "
                 + "Degraded; it is Paused\n");
+
+        Cli.Result watched = cli.run("status", "checkout", "-w", "-t", "1s");
+        assertThat(watched.code()).as("the time to watch is over: nothing failed").isZero();
+        assertThat(watched.out()).contains("Phase:     Paused").doesNotContain("Rollout " + namespace);
+        assertThat(watched.err()).isEmpty();
+    }
+
+    /** Issue 22.8: {@code --watch} returned at once on a Healthy rollout, so it showed nothing of the next release. */
+    @Test
+    void statusWatchKeepsWatchingAHealthyRolloutAndShowsTheNextCanary() throws Exception {
+        createRollout("checkout", s -> {
+            s.phase = RolloutPhase.Healthy;
+            s.message = "revision 1111111111aa is stable and serves all traffic";
+            s.stableRevision = V1;
+            s.canaryWeight = 0;
+        });
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> SluiceCli.execute(
+                new String[] {"status", "checkout", "--watch", "--timeout", "8s", "--kubeconfig", cli.kubeconfig.toString()},
+                new PrintWriter(out, true), new PrintWriter(err, true), false, Clock.systemUTC()), BACKGROUND);
+        awaitOutput(out, "Phase:     Healthy");
+
+        writeStatus("checkout", s -> {
+            s.phase = RolloutPhase.Progressing;
+            s.message = "revision 2222222222bb started as canary";
+            s.canaryRevision = V2;
+            s.currentStepIndex = 0;
+        });
+        awaitOutput(out, "Canary:    2222222222bb");
+        assertThat(watch.get(30, TimeUnit.SECONDS)).as("--timeout ends the watch; nothing failed: " + err).isZero();
+        assertThat(out.toString()).doesNotContain("is Healthy.");
     }
 
     // ---- help and version -----------------------------------------------------------------------

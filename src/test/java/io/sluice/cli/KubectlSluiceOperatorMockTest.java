@@ -35,7 +35,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * The plugin steering the real operator (running against the mock API, with a real Git repository):
  * what promote, abort, retry, pause and resume write is what the operator acts on, and
- * {@code status --watch} follows a release to its end.
+ * {@code status --until-done} follows a release to its end.
  */
 @QuarkusTest
 @QuarkusTestResource(OperatorOnMockApi.class)
@@ -98,10 +98,10 @@ class KubectlSluiceOperatorMockTest {
                 "  [x] 1. setWeight 20%\n  [>] 2. pause until promoted\n  [ ] 3. setWeight 50%\n");
         assertThat(paused.out()).containsPattern("(?m)^\\s+\\S+\\s+Normal\\s+PauseStarted\\s+waiting for promotion");
 
-        // status --watch follows the promotion the plugin asks for, to the end.
+        // status --until-done follows the promotion the plugin asks for, to the end.
         StringWriter watched = new StringWriter();
         CompletableFuture<Integer> watch = CompletableFuture.supplyAsync(() -> SluiceCli.execute(
-                new String[] {"status", "checkout", "--watch", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
+                new String[] {"status", "checkout", "--until-done", "--timeout", "60s", "--kubeconfig", cli.kubeconfig.toString()},
                 new PrintWriter(watched, true), new PrintWriter(new StringWriter(), true), false, Clock.systemUTC()), BACKGROUND);
         await().atMost(WAIT).until(() -> watched.toString().contains("[>] 2. pause until promoted"));
         Cli.Result promote = cli.run("promote", "checkout");

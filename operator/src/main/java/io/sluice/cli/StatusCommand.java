@@ -36,9 +36,13 @@ import java.util.concurrent.TimeUnit;
                         + "analysis of the canary (each metric's last value against its condition, verdict and "
                         + "counts) and the latest events.",
                 "",
-                "With --watch it follows the rollout until it is Healthy, Aborted or Degraded: on a terminal "
-                        + "the view is redrawn in place; otherwise each new state is printed as a block. "
-                        + "Exit status with --watch: 0 when Healthy, 1 when Aborted, Degraded, timed out or on error.",
+                "With --watch it keeps following the rollout, through this release and the next, until "
+                        + "interrupted (Ctrl-C) or --timeout: on a terminal the view is redrawn in place; otherwise "
+                        + "each new state is printed as a block.",
+                "",
+                "With --until-done it follows the rollout until it is Healthy, Aborted or Degraded, then exits: "
+                        + "0 when Healthy, 1 when Aborted, Degraded, timed out or on error (for scripts and CI; a "
+                        + "rollout that is Healthy already is done at once).",
                 ""})
 final class StatusCommand implements Callable<Integer> {
     private static final Set<RolloutPhase> FINAL = Set.of(RolloutPhase.Healthy, RolloutPhase.Aborted, RolloutPhase.Degraded);
@@ -53,11 +57,17 @@ final class StatusCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "Name of the rollout.")
     String name;
 
-    @Option(names = {"-w", "--watch"}, description = "Follow the rollout until it is Healthy, Aborted or Degraded.")
+    @Option(names = {"-w", "--watch"}, description = "Keep following the rollout, redrawn on every change, until "
+            + "interrupted or --timeout.")
     boolean watch;
 
+    @Option(names = "--until-done", description = "Follow the rollout until it is Healthy, Aborted or Degraded; exit "
+            + "0 only when Healthy.")
+    boolean untilDone;
+
     @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION",
-            description = "With --watch: give up after this long (e.g. 30s, 5m, 1h). Default: no limit.")
+            description = "With --watch: stop after this long; with --until-done: give up (exit 1) after this long "
+                    + "(e.g. 30s, 5m, 1h). Default: no limit.")
     String timeout;
 
     @Override
@@ -65,7 +75,7 @@ final class StatusCommand implements Callable<Integer> {
         Duration limit = timeout == null ? null : parseTimeout(timeout);
         PrintWriter out = cli.spec.commandLine().getOut();
         try (Kube kube = cli.connect()) {
-            if (!watch) {
+            if (!watch && !untilDone) {
                 out.print(render(kube, name, cli.clock.instant()));
                 out.flush();
                 return 0;
@@ -147,7 +157,7 @@ final class StatusCommand implements Callable<Integer> {
                 boolean settled = status != null && status.phase != null && FINAL.contains(status.phase)
                         && (status.observedGeneration == null
                         || status.observedGeneration >= Objects.requireNonNullElse(rollout.getMetadata().getGeneration(), 0L));
-                if (settled) {
+                if (settled && untilDone) {
                     out.println();
                     out.println("Rollout " + kube.namespace + "/" + name + " is " + status.phase + ".");
                     out.flush();
@@ -157,6 +167,9 @@ final class StatusCommand implements Callable<Integer> {
                 if (limit != null) {
                     Duration left = Duration.ofNanos(deadline - System.nanoTime());
                     if (left.isNegative() || left.isZero()) {
+                        if (!untilDone) {
+                            return 0; // watched as long as asked
+                        }
                         throw new CliException("timed out after " + timeout + " waiting for rollout \"" + name
                                 + "\" to be Healthy, Aborted or Degraded; it is " + status(rollout));
                     }
