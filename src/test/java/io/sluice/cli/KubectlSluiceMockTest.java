@@ -150,6 +150,32 @@ class KubectlSluiceMockTest {
         assertThat(r.out()).doesNotContain("[>]", "Analysis:");
     }
 
+    /** Issue 22.8: a commit held back by a pause was nowhere in the status. */
+    @Test
+    void statusShowsACommitWaitingBehindAPauseAndNoneOnceItStarted() {
+        String v3 = "3333333333cc3333333333333333333333333333";
+        createRollout("checkout", s -> {
+            s.phase = RolloutPhase.Paused;
+            s.message = "paused by spec.paused; resume to continue";
+            s.stableRevision = V1;
+            s.canaryRevision = V2;
+            s.currentStepIndex = 1;
+            s.canaryWeight = 20;
+            s.source = new io.sluice.api.v1alpha1.SourceStatus(v3, "refs/heads/main");
+        });
+        Rollout paused = get("checkout");
+        paused.getSpec().paused = true;
+        client.resource(paused).update();
+
+        Cli.Result r = cli.run("status", "checkout");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Canary:    2222222222bb\n"
+                + "Waiting:   revision 3333333333cc (paused: `kubectl sluice resume checkout` starts it)\n");
+
+        writeStatus("checkout", s -> s.source = new io.sluice.api.v1alpha1.SourceStatus(V2, "refs/heads/main"));
+        assertThat(cli.run("status", "checkout").out()).as("the source's revision is the canary").doesNotContain("Waiting:");
+    }
+
     @Test
     void aMissingRolloutIsAClearErrorInTheNamespaceAsked() {
         Cli.Result r = cli.run("status", "nope");

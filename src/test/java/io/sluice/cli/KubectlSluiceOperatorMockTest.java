@@ -150,6 +150,19 @@ class KubectlSluiceOperatorMockTest {
 
         Cli.Result list = cli.run("list");
         assertThat(list.out()).containsPattern("checkout\\s+Healthy\\s+0%\\s+-\\s+" + v3.substring(0, 12) + "\\s+-");
+
+        // A commit arriving while the rollout is paused waits, and status says so.
+        assertThat(cli.run("pause", "checkout").code()).isZero();
+        awaitStatus("paused", s -> s.phase == RolloutPhase.Paused);
+        String v4 = repo.commit("checkout 1.3", RolloutFixtures.checkoutManifestsInRepo("checkout:1.3"));
+        awaitStatus("v4 fetched", s -> s.source != null && v4.equals(s.source.revision));
+        Cli.Result waiting = cli.run("status", "checkout");
+        assertThat(waiting.out()).as(waiting.toString()).contains("Phase:     Paused",
+                "Waiting:   revision " + v4.substring(0, 12) + " (paused: `kubectl sluice resume checkout` starts it)");
+        assertThat(get().getStatus().canaryRevision).as("not started").isNull();
+        assertThat(cli.run("resume", "checkout").code()).isZero();
+        awaitStatus("v4 runs as canary", s -> v4.equals(s.canaryRevision));
+        assertThat(cli.run("status", "checkout").out()).doesNotContain("Waiting:");
     }
 
     private Rollout get() {

@@ -64,6 +64,10 @@ final class StatusView {
         }
         out.add(field("Stable", Text.revision(s.stableRevision)));
         out.add(field("Canary", inFlight ? Text.revision(s.canaryRevision) + (aborted ? " (aborted)" : "") : Text.NONE));
+        String waiting = waiting(rollout, s, steps, aborted);
+        if (waiting != null) {
+            out.add(field("Waiting", waiting));
+        }
         int weight = s.canaryWeight == null ? 0 : s.canaryWeight;
         int desired = desiredWeight(s, steps, aborted);
         int stableWeight = s.stableWeight != null ? s.stableWeight : 100 - weight;
@@ -86,6 +90,31 @@ final class StatusView {
 
     private static String field(String name, String value) {
         return Text.pad(name + ":", 11) + value;
+    }
+
+    /**
+     * The source's newest commit when it is neither stable nor the canary, and why it has not started: a
+     * commit held back by spec.paused (or by a promotion that finishes first) shows nowhere else. Null when
+     * there is none, or while it is being deployed as the first revision.
+     */
+    static String waiting(Rollout rollout, RolloutStatus s, List<CanaryStep> steps, boolean aborted) {
+        String revision = s.source == null ? null : s.source.revision;
+        if (revision == null || revision.equals(s.stableRevision) || revision.equals(s.canaryRevision)) {
+            return null;
+        }
+        boolean paused = rollout.getSpec() != null && rollout.getSpec().pauseRequested();
+        if (s.stableRevision == null && !paused) {
+            return null;
+        }
+        String why;
+        if (paused) {
+            why = "paused: `kubectl sluice resume " + rollout.getMetadata().getName() + "` starts it";
+        } else if (s.canaryRevision != null && !aborted && s.currentStepIndex != null && s.currentStepIndex >= steps.size()) {
+            why = "starts once canary " + Text.revision(s.canaryRevision) + " is promoted";
+        } else {
+            why = "not started yet; see the message";
+        }
+        return "revision " + Text.revision(revision) + " (" + why + ")";
     }
 
     static List<CanaryStep> steps(Rollout rollout) {
