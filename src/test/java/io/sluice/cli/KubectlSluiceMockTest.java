@@ -439,11 +439,37 @@ class KubectlSluiceMockTest {
         assertThat(r.code()).as(r.toString()).isZero();
         List<String> lines = r.out().lines().toList();
         assertThat(lines.get(0)).isEqualTo("Rollout " + namespace + "/checkout, newest first:");
-        assertThat(lines.get(1)).matches("\\s+REVISION\\s+ROLE\\s+OUTCOME\\s+AGE\\s+DETAILS");
-        assertThat(lines.get(2)).matches("\\s+2222222222bb\\s+canary\\s+InProgress\\s+30s\\s+Progressing, step 3 of 4, canary weight 20%");
-        assertThat(lines.get(3)).matches("\\s+3333333333cc\\s+AnalysisFailed\\s+20m\\s+error-rate = 0.2 breached result < 0.01");
-        assertThat(lines.get(4)).matches("\\s+1111111111aa\\s+stable\\s+Promoted\\s+3h\\s+promoted to stable");
-        assertThat(lines.get(5)).matches("\\s+0000000000dd\\s+Deployed\\s+3d\\s+first revision, deployed as stable");
+        assertThat(lines.get(1)).matches("\\s+REVISION\\s+ROLE\\s+OUTCOME\\s+AGE\\s+IMAGE\\s+DETAILS");
+        assertThat(lines.get(2)).matches("\\s+2222222222bb\\s+canary\\s+InProgress\\s+30s\\s+-\\s+Progressing, step 3 of 4, canary weight 20%");
+        assertThat(lines.get(3)).matches("\\s+3333333333cc\\s+AnalysisFailed\\s+20m\\s+-\\s+error-rate = 0.2 breached result < 0.01");
+        assertThat(lines.get(4)).matches("\\s+1111111111aa\\s+stable\\s+Promoted\\s+3h\\s+-\\s+promoted to stable");
+        assertThat(lines.get(5)).matches("\\s+0000000000dd\\s+Deployed\\s+3d\\s+-\\s+first revision, deployed as stable");
+    }
+
+    /** Issue 22.8: the history named commits only; which image a revision ran is what people look for. */
+    @Test
+    void historyShowsTheImagesOfEachRevisionAndOfTheCanaryInFlight() {
+        createRollout("checkout", s -> {
+            s.phase = RolloutPhase.Progressing;
+            s.stableRevision = V1;
+            s.canaryRevision = V2;
+            s.currentStepIndex = 0;
+            s.canaryWeight = 20;
+            s.history = List.of(
+                    outcome(V1, "Promoted", "promoted to stable", NOW.minus(Duration.ofHours(3)), "shop/checkout:1.0"),
+                    outcome("0000000000dd0000", "Deployed", "first revision, deployed as stable", NOW.minus(Duration.ofDays(3)),
+                            "shop/checkout:0.9", "shop/sidecar:2"));
+        });
+        client.apps().deployments().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.apps.DeploymentBuilder()
+                .withNewMetadata().withName("checkout-canary").addToAnnotations("sluice.io/revision", V2).endMetadata()
+                .withNewSpec().withNewTemplate().withNewSpec().addNewContainer().withName("app").withImage("shop/checkout:1.1")
+                .endContainer().endSpec().endTemplate().endSpec().build()).create();
+
+        Cli.Result r = cli.run("history", "checkout");
+        assertThat(r.code()).as(r.toString()).isZero();
+        assertThat(r.out()).containsPattern("2222222222bb\\s+canary\\s+InProgress\\s+\\S+\\s+shop/checkout:1\\.1\\s+Progressing")
+                .containsPattern("1111111111aa\\s+stable\\s+Promoted\\s+3h\\s+shop/checkout:1\\.0\\s+promoted to stable")
+                .containsPattern("0000000000dd\\s+Deployed\\s+3d\\s+shop/checkout:0\\.9, shop/sidecar:2\\s+first revision");
     }
 
     // ---- status --watch -------------------------------------------------------------------------
@@ -708,12 +734,15 @@ class KubectlSluiceMockTest {
         return outcome(revision, reason, message, NOW);
     }
 
-    private static RevisionOutcome outcome(String revision, String reason, String message, Instant at) {
+    private static RevisionOutcome outcome(String revision, String reason, String message, Instant at, String... images) {
         RevisionOutcome o = new RevisionOutcome();
         o.revision = revision;
         o.reason = reason;
         o.message = message;
         o.time = at.toString();
+        if (images.length > 0) {
+            o.images = List.of(images);
+        }
         return o;
     }
 

@@ -129,9 +129,9 @@ class KubectlSluiceOperatorMockTest {
 
         Cli.Result history = cli.run("history", "checkout");
         assertThat(history.out()).as(history.toString())
-                .containsPattern(v3.substring(0, 12) + "\\s+AbortRequested\\s+\\S+\\s+aborted by request")
-                .containsPattern(v2.substring(0, 12) + "\\s+stable\\s+Promoted")
-                .containsPattern(v1.substring(0, 12) + "\\s+Deployed");
+                .containsPattern(v3.substring(0, 12) + "\\s+AbortRequested\\s+\\S+\\s+checkout:1\\.2\\s+aborted by request")
+                .containsPattern(v2.substring(0, 12) + "\\s+stable\\s+Promoted\\s+\\S+\\s+checkout:1\\.1\\s")
+                .containsPattern(v1.substring(0, 12) + "\\s+Deployed\\s+\\S+\\s+checkout:1\\.0\\s");
         assertThat(history.out().indexOf(v3.substring(0, 12))).isLessThan(history.out().indexOf(v2.substring(0, 12)));
 
         Cli.Result retry = cli.run("retry", "checkout");

@@ -135,7 +135,8 @@ public class DeliveryExecutor {
         long generation = Optional.ofNullable(d.getMetadata().getGeneration()).orElse(0L);
         boolean rolledOut = observedGeneration >= generation && updated >= replicas;
         return new WorkloadState(true, WorkloadModel.annotation(d, Labels.REVISION).orElse(null),
-                WorkloadModel.annotation(d, Labels.TEMPLATE_HASH).orElse(null), replicas, available, rolledOut);
+                WorkloadModel.annotation(d, Labels.TEMPLATE_HASH).orElse(null), replicas, available, rolledOut,
+                WorkloadModel.images(d));
     }
 
     private static RevisionContent content(Context ctx, String revision) throws ActionFailedException {

@@ -208,7 +208,8 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
         Optional<RevisionContent> desired = observed.content();
         var observation = new Observation(
-                desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()))),
+                desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()),
+                        WorkloadModel.images(c.workload()))),
                 executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant(),
                 analysisRuns(rollout),
                 concat(ReferenceCheck.problemsWithTemplates(templates.missing(), namespace), templates.duplicateMetrics())

@@ -51,6 +51,15 @@ public final class WorkloadModel {
         }
     }
 
+    /** The container images of a Deployment's pod template, in order (init containers not included). */
+    public static java.util.List<String> images(Deployment deployment) {
+        var template = deployment.getSpec() == null ? null : deployment.getSpec().getTemplate();
+        if (template == null || template.getSpec() == null || template.getSpec().getContainers() == null) {
+            return java.util.List.of();
+        }
+        return template.getSpec().getContainers().stream().map(c -> c.getImage()).filter(java.util.Objects::nonNull).toList();
+    }
+
     /**
      * The stable or canary Deployment for a revision.
      *

@@ -96,6 +96,25 @@ class DeliveryPlannerTest {
                 .extracting(o -> o.revision + " " + o.reason).containsExactly(V2 + " Promoted", V1 + " Deployed");
     }
 
+    /** Issue 22.8: which image a revision ran, for kubectl sluice history; from Git or from its live Deployment. */
+    @Test
+    void eachOutcomeInTheHistoryNamesTheImagesOfItsRevision() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.commit(V3, "t3"); // replaces canary V2: Git says V3 now, the canary Deployment still runs V2
+        world.settle();
+        world.spec.promote = RolloutFixtures.promote("p1", true);
+        world.settle();
+        String v4 = "4444444444444444444444444444444444444444";
+        world.commit(v4, "t3"); // the same workload: applied without a canary
+        world.settle();
+
+        assertThat(world.status.history).extracting(o -> o.revision.substring(0, 1) + " " + o.reason + " " + o.images)
+                .containsExactly("4 Applied [shop/checkout:t3]", "3 Promoted [shop/checkout:t3]",
+                        "2 Superseded [shop/checkout:t2]", "1 Deployed [shop/checkout:t1]");
+    }
+
     @Test
     void theHistoryKeepsTheTenMostRecentOutcomesNewestFirst() {
         stableAt(V1);
@@ -688,8 +707,9 @@ class DeliveryPlannerTest {
             this.spec = spec;
         }
 
+        /** A commit whose workload runs the image shop/checkout:{templateHash}. */
         void commit(String revision, String templateHash) {
-            desired = Optional.of(new DesiredRevision(revision, templateHash));
+            desired = Optional.of(new DesiredRevision(revision, templateHash, List.of("shop/checkout:" + templateHash)));
         }
 
         void advance(Duration d) {
@@ -700,10 +720,12 @@ class DeliveryPlannerTest {
         DeliveryPlan pass() {
             // the Deployment controller's part: a Deployment becomes available when allowed to
             if (stable.exists() && !stable.available() && stableBecomesAvailable) {
-                stable = new WorkloadState(true, stable.revision(), stable.templateHash(), stable.replicas(), stable.replicas(), true);
+                stable = new WorkloadState(true, stable.revision(), stable.templateHash(), stable.replicas(), stable.replicas(), true,
+                        stable.images());
             }
             if (canary.exists() && canary.replicas() > 0 && !canary.available() && canaryBecomesAvailable) {
-                canary = new WorkloadState(true, canary.revision(), canary.templateHash(), canary.replicas(), canary.replicas(), true);
+                canary = new WorkloadState(true, canary.revision(), canary.templateHash(), canary.replicas(), canary.replicas(), true,
+                        canary.images());
             }
             DeliveryPlan plan = planner.plan("checkout", spec, status,
                     new Observation(desired, stable, canary, now, Map.copyOf(runs), analysisUnusable));
@@ -714,14 +736,16 @@ class DeliveryPlannerTest {
                     case Action.DeployStable d -> {
                         stableDeploys.add(d.revision());
                         String hash = d.fromCanary() ? templateOfCanary : desired.orElseThrow().templateHash();
-                        stable = new WorkloadState(true, d.revision(), hash, 3, stable.exists() ? stable.availableReplicas() : 0, false);
+                        stable = new WorkloadState(true, d.revision(), hash, 3, stable.exists() ? stable.availableReplicas() : 0, false,
+                                d.fromCanary() ? canary.images() : desired.orElseThrow().images());
                     }
                     case Action.DeployCanary d -> {
                         canaryDeploys.add(d.revision());
                         templateOfCanary = desired.orElseThrow().templateHash();
-                        canary = new WorkloadState(true, d.revision(), templateOfCanary, 3, 0, false);
+                        canary = new WorkloadState(true, d.revision(), templateOfCanary, 3, 0, false, desired.orElseThrow().images());
                     }
-                    case Action.ScaleDownCanary s -> canary = new WorkloadState(canary.exists(), canary.revision(), canary.templateHash(), 0, 0, true);
+                    case Action.ScaleDownCanary s -> canary = new WorkloadState(canary.exists(), canary.revision(), canary.templateHash(), 0, 0, true,
+                            canary.images());
                     case Action.StartAnalysis a -> {
                         startedRuns.add(a.name());
                         runs.putIfAbsent(a.name(), new Observation.RunState(AnalysisPhase.Running, "measuring"));

@@ -3,6 +3,8 @@ package io.sluice.api.v1alpha1;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import java.util.List;
+
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class RevisionOutcome {
     @JsonPropertyDescription("Git commit.")
@@ -16,4 +18,7 @@ public class RevisionOutcome {
 
     @JsonPropertyDescription("When it ended (RFC 3339).")
     public String time;
+
+    @JsonPropertyDescription("The container images of its workload's pod template, in order, when known.")
+    public List<String> images;
 }

@@ -730,12 +730,24 @@ public final class DeliveryPlanner {
             outcome.reason = reason;
             outcome.message = message;
             outcome.time = now.toString();
+            outcome.images = imagesOf(revision);
             List<RevisionOutcome> history = new ArrayList<>();
             history.add(outcome);
             if (s.history != null) {
                 history.addAll(s.history.subList(0, Math.min(s.history.size(), Defaults.HISTORY_LIMIT - 1)));
             }
             s.history = history;
+        }
+
+        /** The images a revision's workload runs: as its live Deployment has them, else as Git has them; null if unknown. */
+        private List<String> imagesOf(String revision) {
+            for (WorkloadState workload : List.of(o.canary(), o.stable())) {
+                if (workload.runs(revision) && workload.images() != null && !workload.images().isEmpty()) {
+                    return workload.images();
+                }
+            }
+            return o.desired().filter(d -> d.revision().equals(revision) && d.images() != null && !d.images().isEmpty())
+                    .map(Observation.DesiredRevision::images).orElse(null);
         }
 
         /** The current step as a person counts (1-based), or "-" when none. */

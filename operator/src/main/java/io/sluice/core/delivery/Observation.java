@@ -30,7 +30,13 @@ public record Observation(Optional<DesiredRevision> desired, WorkloadState stabl
     public record RunState(io.sluice.api.v1alpha1.AnalysisPhase phase, String message) {
     }
 
-    /** A revision from Git and the hash of its workload's pod template (to skip canaries for config-only commits). */
-    public record DesiredRevision(String revision, String templateHash) {
+    /**
+     * A revision from Git, the hash of its workload's pod template (to skip canaries for config-only commits)
+     * and that template's container images (null if unknown).
+     */
+    public record DesiredRevision(String revision, String templateHash, java.util.List<String> images) {
+        public DesiredRevision(String revision, String templateHash) {
+            this(revision, templateHash, null);
+        }
     }
 }

@@ -8,11 +8,17 @@ package io.sluice.core.delivery;
  * @param replicas          desired replicas
  * @param availableReplicas available replicas
  * @param rolledOut         the Deployment controller has observed the latest spec and updated every replica
+ * @param images            the container images of its pod template, null if unknown
  */
 public record WorkloadState(boolean exists, String revision, String templateHash, int replicas, int availableReplicas,
-                            boolean rolledOut) {
+                            boolean rolledOut, java.util.List<String> images) {
 
     public static final WorkloadState ABSENT = new WorkloadState(false, null, null, 0, 0, false);
+
+    public WorkloadState(boolean exists, String revision, String templateHash, int replicas, int availableReplicas,
+                         boolean rolledOut) {
+        this(exists, revision, templateHash, replicas, availableReplicas, rolledOut, null);
+    }
 
     /** Fully rolled out and every desired replica available (and at least one). */
     public boolean available() {
