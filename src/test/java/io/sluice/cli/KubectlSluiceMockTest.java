@@ -253,6 +253,90 @@ class KubectlSluiceMockTest {
         assertThat(none.err()).isEqualTo("No rollouts found in namespace \"empty-ns\".\n");
     }
 
+    /** Issue 22.8: the plugin had no -o json|yaml; it prints the Rollouts as kubectl get does. */
+    @Test
+    void listAndStatusPrintTheRolloutsAsKubectlGetDoesWithOutputJsonOrYaml() throws Exception {
+        createRollout("payments", s -> {
+            s.phase = RolloutPhase.Healthy;
+            s.stableRevision = V2;
+        });
+        createRollout("checkout", s -> {
+            s.phase = RolloutPhase.Progressing;
+            s.stableRevision = V1;
+            s.canaryRevision = V2;
+            s.currentStepIndex = 2;
+            s.canaryWeight = 20;
+            s.message = "analysis checkout-22222222-step3-x running: error-rate < 0.01 && latency > 0 (step 3 of 4)";
+        });
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var yaml = new com.fasterxml.jackson.databind.ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+
+        Cli.Result list = cli.run("list", "-o", "json");
+        assertThat(list.code()).as(list.toString()).isZero();
+        assertThat(list.err()).isEmpty();
+        assertThat(list.out()).as("kubectl's layout").startsWith("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n        {\n");
+        var tree = json.readTree(list.out());
+        assertThat(tree.path("kind").asText()).isEqualTo("List");
+        assertThat(tree.path("items").findValuesAsText("name")).as("in the API's order").containsSubsequence("payments", "checkout");
+        assertThat(tree.path("items").get(1).path("kind").asText()).isEqualTo("Rollout");
+        assertThat(tree.path("items").get(1).path("apiVersion").asText()).isEqualTo("sluice.io/v1alpha1");
+        assertThat(tree.path("items").get(1).path("status").path("canaryRevision").asText()).isEqualTo(V2);
+
+        Cli.Result one = cli.run("status", "checkout", "-o", "yaml");
+        assertThat(one.code()).as(one.toString()).isZero();
+        assertThat(one.out()).startsWith("apiVersion: sluice.io/v1alpha1\nkind: Rollout\nmetadata:\n");
+        var rollout = yaml.readTree(one.out());
+        assertThat(rollout.path("spec").path("strategy").path("canary").path("steps")).hasSize(4);
+        assertThat(rollout.path("status").path("phase").asText()).isEqualTo("Progressing");
+
+        Cli.Result empty = cli.run("list", "-n", "empty-ns", "-o", "yaml");
+        assertThat(empty.code()).isZero();
+        assertThat(empty.err()).as("no 'No rollouts found' for a program to parse").isEmpty();
+        assertThat(empty.out()).isEqualTo("apiVersion: v1\nitems: []\nkind: List\nmetadata:\n  resourceVersion: \"\"\n");
+
+        String kubectl = onPath("kubectl");
+        if (kubectl != null) {
+            assertThat(list.out()).as("what kubectl prints").isEqualTo(kubectl(kubectl, "get", "rollouts.sluice.io", "-o", "json"));
+            assertThat(yaml.readTree(kubectl(kubectl, "get", "rollout.sluice.io", "checkout", "-o", "yaml")))
+                    .as("the same YAML (kubectl folds long lines)").isEqualTo(rollout);
+            assertThat(json.readTree(cli.run("list", "-A", "-o", "json").out()).path("items"))
+                    .isEqualTo(json.readTree(kubectl(kubectl, "get", "rollouts.sluice.io", "-A", "-o", "json")).path("items"));
+        }
+
+        Cli.Result wide = cli.run("list", "-o", "wide");
+        assertThat(wide.code()).isEqualTo(2);
+        assertThat(wide.err()).contains("Invalid value for option '--output'", "json", "yaml");
+        Cli.Result watched = cli.run("status", "checkout", "-w", "-o", "json");
+        assertThat(watched.code()).isEqualTo(2);
+        assertThat(watched.err()).contains("cannot be combined with --watch");
+        assertThat(cli.run("status", "nope", "-o", "json").err())
+                .isEqualTo("Error: rollout \"nope\" not found in namespace \"" + namespace + "\"\n");
+    }
+
+    private String kubectl(String kubectl, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(kubectl, "--kubeconfig", cli.kubeconfig.toString(),
+                "--cache-dir", dir.resolve("kube-cache").toString(), "--request-timeout", "20s"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(dir.resolve("kubectl-out").toFile())
+                .redirectError(dir.resolve("kubectl-err").toFile());
+        builder.environment().put("HOME", dir.toString());
+        builder.environment().remove("KUBECONFIG");
+        Process process = builder.start();
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).as("kubectl finished").isTrue();
+        assertThat(process.exitValue()).as(java.nio.file.Files.readString(dir.resolve("kubectl-err"))).isZero();
+        return java.nio.file.Files.readString(dir.resolve("kubectl-out"));
+    }
+
+    private static String onPath(String name) {
+        for (String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+            Path candidate = Path.of(entry, name);
+            if (java.nio.file.Files.isExecutable(candidate)) {
+                return candidate.toString();
+            }
+        }
+        return null;
+    }
+
     @Test
     void aRolloutWithAFieldThePluginDoesNotKnowIsListedAndNamedAndNotRewritten() {
         createRollout("payments", s -> s.phase = RolloutPhase.Healthy);
@@ -273,6 +357,8 @@ class KubectlSluiceMockTest {
         assertThat(list.err()).isEqualTo("Warning: rollout " + namespace + "/typo has fields Sluice does not know, which are "
                 + "ignored: spec.strategy.canary.steps[0].intervall\n");
         assertThat(cli.run("status", "typo").out()).contains("Ignored:   spec.strategy.canary.steps[0].intervall");
+        assertThat(cli.run("status", "typo", "-o", "json").out()).as("-o prints the object as the API has it")
+                .contains("\"intervall\": \"5s\"");
 
         Cli.Result pause = cli.run("pause", "typo");
         assertThat(pause.code()).isEqualTo(1);

@@ -3,6 +3,7 @@ package io.sluice.cli;
 import io.sluice.api.v1alpha1.Rollout;
 import io.sluice.api.v1alpha1.RolloutStatus;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -22,11 +23,21 @@ final class ListCommand implements Callable<Integer> {
     @Option(names = {"-A", "--all-namespaces"}, description = "List the rollouts of every namespace.")
     boolean allNamespaces;
 
+    @Mixin
+    Output.Mixin output;
+
     @Override
     public Integer call() {
         PrintWriter out = cli.spec.commandLine().getOut();
         PrintWriter err = cli.spec.commandLine().getErr();
         try (Kube kube = cli.connect()) {
+            if (output.format != null) {
+                var rollouts = allNamespaces ? kube.client.genericKubernetesResources(Output.ROLLOUTS).inAnyNamespace().list()
+                        : kube.client.genericKubernetesResources(Output.ROLLOUTS).inNamespace(kube.namespace).list();
+                out.print(Output.render(output.format, Output.list(rollouts.getItems())));
+                out.flush();
+                return 0;
+            }
             List<Rollout> rollouts = new ArrayList<>(allNamespaces
                     ? kube.client.resources(Rollout.class).inAnyNamespace().list().getItems()
                     : kube.client.resources(Rollout.class).inNamespace(kube.namespace).list().getItems());

@@ -10,6 +10,7 @@ import io.sluice.api.v1alpha1.RolloutPhase;
 import io.sluice.core.Durations;
 import io.sluice.workload.Labels;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
@@ -65,6 +66,9 @@ final class StatusCommand implements Callable<Integer> {
             + "0 only when Healthy.")
     boolean untilDone;
 
+    @Mixin
+    Output.Mixin output;
+
     @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION",
             description = "With --watch: stop after this long; with --until-done: give up (exit 1) after this long "
                     + "(e.g. 30s, 5m, 1h). Default: no limit.")
@@ -73,8 +77,21 @@ final class StatusCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Duration limit = timeout == null ? null : parseTimeout(timeout);
+        if (output.format != null && (watch || untilDone)) {
+            throw new CliException("-o " + output.format + " prints the Rollout once; it cannot be combined with --watch or "
+                    + "--until-done (kubectl get rollouts.sluice.io NAME -o " + output.format + " --watch streams it)", 2);
+        }
         PrintWriter out = cli.spec.commandLine().getOut();
         try (Kube kube = cli.connect()) {
+            if (output.format != null) {
+                var rollout = Output.rollout(kube, name);
+                if (rollout == null) {
+                    throw kube.notFound(name);
+                }
+                out.print(Output.render(output.format, rollout));
+                out.flush();
+                return 0;
+            }
             if (!watch && !untilDone) {
                 out.print(render(kube, name, cli.clock.instant()));
                 out.flush();
