@@ -50,6 +50,7 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * kubectl-sluice against the mock API, run in-process with its own kubeconfig file. The Rollouts'
@@ -708,6 +709,72 @@ class KubectlSluiceMockTest {
         Cli.Result missingName = noKube.run("status");
         assertThat(missingName.code()).isEqualTo(2);
         assertThat(missingName.err()).contains("Missing required parameter: 'NAME'");
+    }
+
+    // ---- shell completion -----------------------------------------------------------------------
+
+    /** Issue 22.8: no shell completion. */
+    @Test
+    void completionBashPrintsAScriptThatCompletesCommandsAndOptions() throws Exception {
+        Cli noKube = new Cli(null, Clock.systemUTC());
+        Cli.Result bash = noKube.run("completion", "bash");
+        assertThat(bash.code()).as(bash.toString()).isZero();
+        assertThat(bash.out()).contains("complete -F _complete_kubectl-sluice", "status", "promote", "--until-done")
+                .doesNotContain("__complete");
+        Cli.Result zsh = noKube.run("completion", "zsh");
+        assertThat(zsh.out()).startsWith("autoload -U +X compinit && compinit\nautoload -U +X bashcompinit && bashcompinit\n")
+                .contains("complete -F _complete_kubectl-sluice");
+        assertThat(noKube.run("completion", "fish").code()).isEqualTo(2);
+
+        // the script works in bash: `kubectl-sluice sta<TAB>`, `kubectl-sluice status --unt<TAB>`
+        java.nio.file.Path script = dir.resolve("completion.bash");
+        java.nio.file.Files.writeString(script, bash.out());
+        assumeTrue(java.nio.file.Files.isExecutable(Path.of("/bin/bash")), "no bash");
+        assertThat(bashComplete(script, "kubectl-sluice sta")).isEqualTo("status");
+        assertThat(bashComplete(script, "kubectl-sluice status --unt")).isEqualTo("--until-done");
+        assertThat(bashComplete(script, "kubectl-sluice list -o ")).isEqualTo("json yaml");
+    }
+
+    /** `kubectl sluice <TAB>`: kubectl (1.26+) asks kubectl_complete-sluice, which runs this. */
+    @Test
+    void kubectlCompletionOfThePluginOffersCommandsOptionsAndRolloutNames() {
+        createRollout("checkout", s -> s.phase = RolloutPhase.Healthy);
+        createRollout("cart", s -> s.phase = RolloutPhase.Healthy);
+
+        assertThat(complete("pro")).isEqualTo("promote\n:4\n");
+        assertThat(complete("")).as("commands; options once a - is typed").isEqualTo(
+                "abort\ncompletion\nhelp\nhistory\nlist\nls\npause\npromote\nresume\nretry\nstatus\n:4\n");
+        assertThat(complete("status", "--wa")).isEqualTo("--watch\n:4\n");
+        assertThat(complete("list", "-o", "")).isEqualTo("json\nyaml\n:4\n");
+        assertThat(complete("--kubeconfig=" + cli.kubeconfig, "status", "c")).as("the rollouts of the namespace")
+                .isEqualTo("cart\ncheckout\n:4\n");
+        assertThat(complete("--kubeconfig=" + cli.kubeconfig, "abort", "-n", namespace, "")).isEqualTo("cart\ncheckout\n:4\n");
+        assertThat(complete("--kubeconfig=" + cli.kubeconfig, "status", "-n", "elsewhere", "")).isEqualTo(":4\n");
+        assertThat(complete("--kubeconfig=" + cli.kubeconfig, "status", "checkout", "")).as("one NAME only").isEqualTo(":4\n");
+        assertThat(complete("--kubeconfig=" + dir.resolve("nope"), "status", "")).as("no cluster, no names").isEqualTo(":4\n");
+        assertThat(cli.run("--help").out()).doesNotContain("__complete");
+    }
+
+    private String complete(String... words) {
+        List<String> args = new ArrayList<>(List.of("__complete"));
+        args.addAll(List.of(words));
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(SluiceCli.execute(args.toArray(String[]::new), new PrintWriter(out, true), new PrintWriter(err, true),
+                false, Clock.systemUTC())).isZero();
+        assertThat(err.toString()).isEmpty();
+        return out.toString();
+    }
+
+    private static String bashComplete(java.nio.file.Path script, String line) throws Exception {
+        String program = "source " + script + "\ncompopt() { :; }\nCOMP_LINE='" + line + "'\nCOMP_POINT=${#COMP_LINE}\n"
+                + "read -r -a COMP_WORDS <<< \"$COMP_LINE\"\n"
+                + "[[ \"$COMP_LINE\" == *' ' ]] && COMP_WORDS+=('')\nCOMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))\n"
+                + "_complete_kubectl-sluice kubectl-sluice\necho \"${COMPREPLY[*]}\"\n";
+        Process bash = new ProcessBuilder("/bin/bash", "-c", program).redirectErrorStream(true).start();
+        String out = new String(bash.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(bash.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        return out.strip();
     }
 
     // ---- fixtures -------------------------------------------------------------------------------

@@ -66,6 +66,12 @@ class KubectlSluicePackagedIT {
         Result status = run(List.of(kubectl, "sluice", "status", "checkout"));
         assertThat(status.code()).as(status.toString()).isZero();
         assertThat(status.out()).contains("Phase:     Healthy", "Stable:    1111111111aa");
+
+        // `kubectl sluice sta<TAB>` and `kubectl sluice status <TAB>`: kubectl asks bin/kubectl_complete-sluice
+        Result command = run(List.of(kubectl, "__complete", "sluice", "sta"));
+        assertThat(command.out()).as(command.toString()).isEqualTo("status\n:4\n");
+        Result name = run(List.of(kubectl, "__complete", "sluice", "status", ""));
+        assertThat(name.out()).as(name.toString()).isEqualTo("checkout\n:4\n");
     }
 
     private record Result(int code, String out, String err) {

@@ -37,12 +37,14 @@ import java.util.logging.Logger;
                 SteerCommands.Pause.class,
                 SteerCommands.Resume.class,
                 HistoryCommand.class,
+                CompletionCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  kubectl sluice list -A",
                 "  kubectl sluice status checkout -n shop --watch",
                 "  kubectl sluice promote checkout -n shop",
-                "  kubectl sluice abort checkout -n shop"})
+                "  kubectl sluice abort checkout -n shop",
+                "  source <(kubectl sluice completion bash)"})
 public final class SluiceCli implements Runnable {
 
     @Option(names = {"-n", "--namespace"}, scope = ScopeType.INHERIT, paramLabel = "NAMESPACE",
@@ -92,6 +94,9 @@ public final class SluiceCli implements Runnable {
 
     /** Runs one command line, writing to {@code out} and {@code err}; returns the exit code. */
     public static int execute(String[] args, PrintWriter out, PrintWriter err, boolean terminal, Clock clock) {
+        if (args.length > 0 && args[0].equals(CompletionCommand.COMPLETE)) {
+            return CompletionCommand.complete(java.util.Arrays.copyOfRange(args, 1, args.length), out, clock);
+        }
         CommandLine cli = commandLine(terminal, clock);
         cli.setOut(out);
         cli.setErr(err);
