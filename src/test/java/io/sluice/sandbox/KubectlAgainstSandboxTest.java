@@ -157,7 +157,7 @@ class KubectlAgainstSandboxTest {
         assertThat(lines).as(rollouts.toString()).hasSize(3);
         assertThat(lines.get(1)).as("the list first").matches("checkout\\s+\\d+s");
         assertThat(lines.get(2)).as("then the update, as a row of the same table")
-                .matches("checkout\\s+Progressing\\s+5\\s+0\\s+\\d+s");
+                .matches("checkout\\s+Progressing\\s+5\\s+(\\S+\\s+)?\\d+s");
         assertThat(rollouts.err()).doesNotContain("Error");
 
         Rollout rollout = client.resources(Rollout.class).inNamespace("shop").withName("checkout").get();
