@@ -97,6 +97,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final TrafficBrake brake;
     private final RepositoryPoller poller;
     /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
+    private volatile io.sluice.net.OutboundPolicy outboundPolicy;
     private final io.sluice.manifest.ParsedRevisions parsedRevisions = new io.sluice.manifest.ParsedRevisions(1024);
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
@@ -427,7 +428,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             if (!isLocal(gitSpec.url)) {
                 Optional<String> refused = outbound().refusal(gitHost(gitSpec.url));
                 if (refused.isPresent()) {
-                    throw new SourceException("HostNotAllowed", "cannot fetch " + gitSpec.url.replaceAll("//[^/@]*@", "//")
+                    throw new SourceException("HostNotAllowed", "cannot fetch " + io.sluice.source.jgit.JGitSource.redact(gitSpec.url)
                             + ": " + refused.get());
                 }
             }
@@ -559,8 +560,13 @@ public class RolloutReconciler implements Reconciler<Rollout> {
 
     /** A URL JGit would read from the operator's own disk. */
     private io.sluice.net.OutboundPolicy outbound() {
-        var o = config.outbound();
-        return new io.sluice.net.OutboundPolicy(o.allowLoopback(), o.allowPrivateNetworks(), o.allowedHosts());
+        io.sluice.net.OutboundPolicy policy = outboundPolicy;
+        if (policy == null) { // built once: the configuration does not change while the operator runs
+            var o = config.outbound();
+            policy = outboundPolicy = new io.sluice.net.OutboundPolicy(o.allowLoopback(), o.allowPrivateNetworks(),
+                    o.allowedHosts());
+        }
+        return policy;
     }
 
     private static String urlHost(String url) {

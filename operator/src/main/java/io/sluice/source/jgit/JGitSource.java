@@ -531,7 +531,7 @@ public class JGitSource implements GitSource {
     }
 
     /** Strips user:password@ from anything URL-shaped, so credentials never reach status or logs. */
-    static String redact(String text) {
+    public static String redact(String text) {
         return text == null ? "" : URL_USERINFO.matcher(text).replaceAll("");
     }
 }
