@@ -132,7 +132,7 @@ class AnalysisRollbackEndToEndIT {
             Rollout pinned = get(namespace);
             assertThat(pinned.getStatus().phase).isEqualTo(RolloutPhase.Aborted);
             assertThat(pinned.getStatus().abortedRevision.revision).isEqualTo(v2);
-            assertThat(pinned.getStatus().message).contains("not retried until a newer commit or a retry request");
+            assertThat(pinned.getStatus().message).contains("not run again until a commit changes its workload");
             assertThat(analysisRuns(namespace)).as("no second analysis of the pinned revision").hasSize(1);
             assertThat(events(namespace)).noneSatisfy(e -> assertThat(e).startsWith("RetryStarted"));
             assertThat(client.apps().deployments().inNamespace(namespace).withName("checkout-canary").get()

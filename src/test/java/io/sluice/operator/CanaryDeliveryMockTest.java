@@ -252,10 +252,12 @@ class CanaryDeliveryMockTest {
                 .getFirst().getTargetPort().getIntVal()).isEqualTo(9090);
         assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v1").get())
                 .as("stable may still need it").isNotNull();
-        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v2").get()).isNotNull();
+        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v2").get())
+                .as("the canary's other objects wait for its promotion").isNull();
 
         edit(rollout, r -> r.getSpec().promote = RolloutFixtures.promote("full", true));
         awaitPhase(rollout, RolloutPhase.Healthy);
+        assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v2").get()).isNotNull();
         assertThat(client.services().inNamespace(namespace).withName("checkout-stable").get().getSpec().getPorts()
                 .getFirst().getTargetPort().getIntVal()).isEqualTo(9090);
         assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config-v1").get()).as("pruned at promotion").isNull();

@@ -25,6 +25,45 @@ public class ClusterObjects {
         this.client = client;
     }
 
+    /** An object Sluice would write that exists and belongs to someone else: another team, another Rollout. */
+    public static class NotOwnedException extends RuntimeException {
+        public NotOwnedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Whether Sluice may change or delete a live object on behalf of a Rollout: it carries Sluice's
+     * ownership labels naming that Rollout, or its owner opted in to hand it over with the annotation
+     * {@code sluice.io/adopt: <rollout name>} on the live object (never from Git: a manifest cannot
+     * claim someone else's object).
+     */
+    public static boolean ownedBy(HasMetadata live, String rollout) {
+        Map<String, String> labels = live.getMetadata().getLabels();
+        if (labels != null && io.sluice.workload.Labels.MANAGER.equals(labels.get(io.sluice.workload.Labels.MANAGED_BY))
+                && rollout.equals(labels.get(io.sluice.workload.Labels.ROLLOUT))) {
+            return true;
+        }
+        Map<String, String> annotations = live.getMetadata().getAnnotations();
+        return annotations != null && rollout.equals(annotations.get(io.sluice.workload.Labels.ADOPT));
+    }
+
+    /** Why the object cannot be written for the Rollout, if it exists and is not the Rollout's. */
+    public java.util.Optional<String> notOwned(HasMetadata desired, String rollout) {
+        HasMetadata live = client.resource(desired).get();
+        return live == null || ownedBy(live, rollout) ? java.util.Optional.empty() : java.util.Optional.of(clash(live, rollout));
+    }
+
+    private static String clash(HasMetadata live, String rollout) {
+        Map<String, String> labels = live.getMetadata().getLabels() == null ? Map.of() : live.getMetadata().getLabels();
+        String owner = io.sluice.workload.Labels.MANAGER.equals(labels.get(io.sluice.workload.Labels.MANAGED_BY))
+                && labels.get(io.sluice.workload.Labels.ROLLOUT) != null
+                ? "it belongs to Rollout " + labels.get(io.sluice.workload.Labels.ROLLOUT)
+                : "Sluice did not create it";
+        return live.getKind() + " " + live.getMetadata().getName() + " exists and " + owner + "; to hand it over, "
+                + "annotate the live object " + io.sluice.workload.Labels.ADOPT + "=" + rollout;
+    }
+
     /** Creates or replaces the object; fields the API server owns on live Services (cluster IPs) are kept. */
     public <T extends HasMetadata> T write(T desired) {
         return write(desired, live -> desired);
@@ -42,6 +81,11 @@ public class ClusterObjects {
             try {
                 if (live == null) {
                     return client.resource(desired).create();
+                }
+                String rollout = desired.getMetadata().getLabels() == null ? null
+                        : desired.getMetadata().getLabels().get(io.sluice.workload.Labels.ROLLOUT);
+                if (rollout != null && !ownedBy(live, rollout)) {
+                    throw new NotOwnedException(clash(live, rollout)); // never overwrite another's object
                 }
                 T next = client.getKubernetesSerialization().clone(fromLive.apply(live));
                 next.getMetadata().setResourceVersion(live.getMetadata().getResourceVersion());

@@ -22,6 +22,7 @@ import io.sluice.manifest.Manifest;
 import io.sluice.traffic.RoutingTarget;
 import io.sluice.traffic.TrafficRouter;
 import io.sluice.traffic.TrafficRoutingException;
+import io.sluice.workload.ConfigCopies;
 import io.sluice.workload.Labels;
 import io.sluice.workload.WorkloadModel;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -84,9 +85,21 @@ public class DeliveryExecutor {
                           List<String> inventory) {
     }
 
-    /** The objects of one revision, split into the workload, the Services that select it, and the rest. */
+    /**
+     * The objects of one revision, split into the workload (its pod template pointing at the config
+     * copies), the Services that select it, the rest, and the copies of the ConfigMaps and Secrets its
+     * pods use; and the hash of all it deploys (its identity).
+     */
     public record RevisionContent(String revision, Deployment workload, List<Service> workloadServices,
-                                  List<Manifest> others) {
+                                  List<Manifest> others, List<GenericKubernetesResource> configCopies, String contentHash) {
+        public RevisionContent(String revision, Deployment workload, List<Service> workloadServices, List<Manifest> others) {
+            this(revision, workload, workloadServices, others, List.of(), null);
+        }
+
+        /** The same content under the commit it was first seen at. */
+        public RevisionContent as(String knownRevision) {
+            return new RevisionContent(knownRevision, workload, workloadServices, others, configCopies, contentHash);
+        }
     }
 
     /** Performs the actions; returns the inventory after them. */
@@ -110,6 +123,8 @@ public class DeliveryExecutor {
                 }
             } catch (TrafficRoutingException e) {
                 throw new ActionFailedException(e.reason(), e.getMessage(), e);
+            } catch (ClusterObjects.NotOwnedException e) {
+                throw new ActionFailedException("ObjectNotOwned", describe(action) + " stopped: " + e.getMessage(), e);
             } catch (KubernetesClientException e) {
                 throw new ActionFailedException("ApplyFailed", describe(action) + " failed: " + e.getMessage(), e);
             } catch (RuntimeException e) {
@@ -144,64 +159,119 @@ public class DeliveryExecutor {
                 "RevisionUnavailable", "revision " + revision + " is not the one read from the source", null));
     }
 
+    /**
+     * Applies a revision's objects. For stable: all of them (the workload's Services as their stable and
+     * canary copies, Git's own Service kept on stable's pods), then what Git dropped is pruned. For a
+     * canary: only what is the canary's alone, the canary copies of the workload's Services; every other
+     * object of its revision (ConfigMaps, Secrets, the VirtualService's other fields, the DestinationRule's
+     * policy, other Services) would serve stable's traffic too, so it is held until promotion. The pods'
+     * config reaches the canary through its own copies ({@link #writeConfigCopies}). Nothing is written
+     * when any object would overwrite one this Rollout does not own.
+     */
     private List<String> applyObjects(Context ctx, RevisionContent content, int weight, boolean forStable,
             List<String> before) {
         Rollout rollout = ctx.rollout();
         String namespace = rollout.getMetadata().getNamespace();
         IstioTrafficRouting istio = rollout.getSpec().strategy.canary.trafficRouting.istio;
         Set<String> workloadServices = new LinkedHashSet<>();
+        List<HasMetadata> toWrite = new ArrayList<>();
         for (Service service : content.workloadServices()) {
             workloadServices.add(service.getMetadata().getName());
             // A canary must not change what stable serves: the stable copy follows only a stable revision.
             for (String role : forStable ? List.of(Labels.STABLE, Labels.CANARY) : List.of(Labels.CANARY)) {
-                objects.write(WorkloadModel.service(rollout, service, role));
+                toWrite.add(WorkloadModel.service(rollout, service, role));
             }
         }
-        List<Manifest> ordered = new ArrayList<>(content.others());
-        ordered.sort(Comparator.comparingInt(m -> order(m.kind())));
         Set<String> applied = new LinkedHashSet<>();
-        for (Manifest m : ordered) {
-            boolean selectsWorkload = m.group().isEmpty() && m.kind().equals("Service") && workloadServices.contains(m.name());
-            if (selectsWorkload && !forStable) {
-                applied.add(inventoryKey(m.object()));
-                continue; // Git's own Service follows stable, at promotion
+        if (forStable) {
+            List<Manifest> ordered = new ArrayList<>(content.others());
+            ordered.sort(Comparator.comparingInt(m -> order(m.kind())));
+            for (Manifest m : ordered) {
+                boolean selectsWorkload = m.group().isEmpty() && m.kind().equals("Service") && workloadServices.contains(m.name());
+                GenericKubernetesResource object = serialization.clone(m.object());
+                if (isIstio(m, "VirtualService", istio.virtualService.name)) {
+                    object = router.withManagedRoutes(object, ctx.target(), weight);
+                } else if (istio.destinationRule != null && isIstio(m, "DestinationRule", istio.destinationRule.name)) {
+                    object = router.withManagedSubsets(object, ctx.target());
+                }
+                object.getMetadata().setNamespace(namespace);
+                Map<String, String> labels = new HashMap<>(Optional.ofNullable(object.getMetadata().getLabels()).orElse(Map.of()));
+                labels.putAll(WorkloadModel.ownership(rollout));
+                object.getMetadata().setLabels(labels);
+                Map<String, String> annotations = new HashMap<>(Optional.ofNullable(object.getMetadata().getAnnotations()).orElse(Map.of()));
+                annotations.put(Labels.REVISION, content.revision());
+                object.getMetadata().setAnnotations(annotations);
+                HasMetadata typed = serialization.unmarshal(serialization.asJson(object), HasMetadata.class);
+                if (selectsWorkload && istio.destinationRule == null && typed instanceof Service service) {
+                    // Git's Service would select canary pods too (they carry the app's labels): keep it on stable.
+                    // (With subsets the host must reach both versions; the DestinationRule tells them apart.)
+                    service.getSpec().setSelector(WorkloadModel.merged(service.getSpec().getSelector(),
+                            WorkloadModel.podLabels(rollout, Labels.STABLE)));
+                }
+                toWrite.add(typed);
+                applied.add(inventoryKey(object));
             }
-            GenericKubernetesResource object = serialization.clone(m.object());
-            if (isIstio(m, "VirtualService", istio.virtualService.name)) {
-                object = router.withManagedRoutes(object, ctx.target(), weight);
-            } else if (istio.destinationRule != null && isIstio(m, "DestinationRule", istio.destinationRule.name)) {
-                object = router.withManagedSubsets(object, ctx.target());
-            }
-            object.getMetadata().setNamespace(namespace);
-            Map<String, String> labels = new HashMap<>(Optional.ofNullable(object.getMetadata().getLabels()).orElse(Map.of()));
-            labels.putAll(WorkloadModel.ownership(rollout));
-            object.getMetadata().setLabels(labels);
-            Map<String, String> annotations = new HashMap<>(Optional.ofNullable(object.getMetadata().getAnnotations()).orElse(Map.of()));
-            annotations.put(Labels.REVISION, content.revision());
-            object.getMetadata().setAnnotations(annotations);
-            HasMetadata typed = serialization.unmarshal(serialization.asJson(object), HasMetadata.class);
-            if (selectsWorkload && istio.destinationRule == null && typed instanceof Service service) {
-                // Git's Service would select canary pods too (they carry the app's labels): keep it on stable.
-                // (With subsets the host must reach both versions; the DestinationRule tells them apart.)
-                service.getSpec().setSelector(WorkloadModel.merged(service.getSpec().getSelector(),
-                        WorkloadModel.podLabels(rollout, Labels.STABLE)));
-            }
-            objects.write(typed);
-            applied.add(inventoryKey(object));
         }
+        requireOwned(rollout, toWrite);
+        toWrite.forEach(objects::write);
         if (!forStable) {
-            // Nothing is pruned while a canary is in flight: stable may still need what the canary's revision dropped.
-            Set<String> union = new LinkedHashSet<>(before == null ? List.of() : before);
-            union.addAll(applied);
-            return List.copyOf(union);
+            return before; // nothing of the canary's revision but its own copies is live until promotion
         }
         prune(rollout, before, applied);
+        pruneConfigCopies(rollout);
         return List.copyOf(applied);
     }
 
+    /** Nothing of a revision is written when one of its objects exists and is not this Rollout's. */
+    private void requireOwned(Rollout rollout, List<? extends HasMetadata> toWrite) {
+        List<String> clashes = new ArrayList<>();
+        for (HasMetadata object : toWrite) {
+            objects.notOwned(object, rollout.getMetadata().getName()).ifPresent(clashes::add);
+        }
+        if (!clashes.isEmpty()) {
+            throw new ClusterObjects.NotOwnedException("nothing of this revision was applied: " + String.join("; ", clashes));
+        }
+    }
+
+    /** The copies of the ConfigMaps and Secrets a revision's pods use, written before the pods that read them. */
+    private void writeConfigCopies(Rollout rollout, RevisionContent content) {
+        List<GenericKubernetesResource> copies = content.configCopies().stream()
+                .map(copy -> ConfigCopies.owned(copy, rollout)).toList();
+        requireOwned(rollout, copies);
+        copies.forEach(objects::write);
+    }
+
     /**
-     * Deletes what Sluice applied before and Git no longer has, and only objects carrying this
-     * Rollout's label. Objects are compared by group, kind and name: a manifest moving to another
+     * Deletes this Rollout's config copies that no pods use any more: kept are those stable's pod
+     * template names, and the canary's while it has pods.
+     */
+    private void pruneConfigCopies(Rollout rollout) {
+        String namespace = rollout.getMetadata().getNamespace();
+        String workload = rollout.getSpec().workloadRef.name;
+        Set<String> used = new LinkedHashSet<>();
+        Deployment stable = client.apps().deployments().inNamespace(namespace)
+                .withName(WorkloadModel.deploymentName(workload, Labels.STABLE)).get();
+        used.addAll(ConfigCopies.references(stable));
+        Deployment canary = client.apps().deployments().inNamespace(namespace)
+                .withName(WorkloadModel.deploymentName(workload, Labels.CANARY)).get();
+        if (canary != null && Optional.ofNullable(canary.getSpec().getReplicas()).orElse(1) > 0) {
+            used.addAll(ConfigCopies.references(canary));
+        }
+        Map<String, String> selector = Map.of(Labels.ROLLOUT, rollout.getMetadata().getName(), ConfigCopies.COPY_OF, "true");
+        for (String kind : List.of("ConfigMap", "Secret")) {
+            for (GenericKubernetesResource copy : client.genericKubernetesResources("v1", kind).inNamespace(namespace)
+                    .withLabels(selector).list().getItems()) {
+                if (!used.contains(kind + "/" + copy.getMetadata().getName())
+                        && ClusterObjects.ownedBy(copy, rollout.getMetadata().getName())) {
+                    objects.delete("v1", kind, namespace, copy.getMetadata().getName());
+                }
+            }
+        }
+    }
+
+    /**
+     * Deletes what Sluice applied before and Git no longer has, and only objects that are this
+     * Rollout's ({@link ClusterObjects#ownedBy}). Objects are compared by group, kind and name: a manifest moving to another
      * API version of the same object is the same object.
      */
     private void prune(Rollout rollout, List<String> before, Set<String> now) {
@@ -215,8 +285,7 @@ public class DeliveryExecutor {
             String apiVersion = key.substring(0, kindSlash);
             String[] kindAndName = key.substring(kindSlash + 1).split("/");
             GenericKubernetesResource live = objects.get(apiVersion, kindAndName[0], rollout.getMetadata().getNamespace(), kindAndName[1]);
-            if (live != null && live.getMetadata().getLabels() != null
-                    && rollout.getMetadata().getName().equals(live.getMetadata().getLabels().get(Labels.ROLLOUT))) {
+            if (live != null && ClusterObjects.ownedBy(live, rollout.getMetadata().getName())) {
                 objects.delete(apiVersion, kindAndName[0], rollout.getMetadata().getNamespace(), kindAndName[1]);
             }
         }
@@ -241,9 +310,15 @@ public class DeliveryExecutor {
                 throw new ActionFailedException("CanaryNotFound", "the canary Deployment to promote is gone", null);
             }
             hash = WorkloadModel.annotation(template, Labels.TEMPLATE_HASH).orElse("");
+            String canaryHash = hash;
+            // the canary's config copies are there while it runs; written again in case someone deleted one
+            ctx.desired().filter(c -> WorkloadModel.templateHash(c.workload()).equals(canaryHash))
+                    .ifPresent(c -> writeConfigCopies(rollout, c));
         } else {
-            template = content(ctx, action.revision()).workload();
+            RevisionContent content = content(ctx, action.revision());
+            template = content.workload();
             hash = WorkloadModel.templateHash(template);
+            writeConfigCopies(rollout, content);
         }
         int gitReplicas = Optional.ofNullable(template.getSpec().getReplicas()).orElse(1);
         Deployment desired = WorkloadModel.deployment(rollout, template, Labels.STABLE, action.revision(), hash, gitReplicas);
@@ -258,7 +333,10 @@ public class DeliveryExecutor {
                 : Optional.ofNullable(content.workload().getSpec().getReplicas()).orElse(1);
         Deployment desired = WorkloadModel.deployment(rollout, content.workload(), Labels.CANARY, content.revision(),
                 WorkloadModel.templateHash(content.workload()), replicas);
+        requireOwned(rollout, List.of(desired));
+        writeConfigCopies(rollout, content);
         objects.write(desired);
+        pruneConfigCopies(rollout); // those of a canary it replaces
     }
 
     /**
@@ -321,6 +399,7 @@ public class DeliveryExecutor {
                 .withName(WorkloadModel.deploymentName(rollout.getSpec().workloadRef.name, Labels.CANARY)).get();
         if (canary != null) {
             objects.write(canary, live -> withReplicas(live, 0));
+            pruneConfigCopies(rollout); // the canary's own config goes with it (stable's copies stay)
         }
     }
 

@@ -99,6 +99,8 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
     private volatile io.sluice.net.OutboundPolicy outboundPolicy;
     private final io.sluice.manifest.ParsedRevisions parsedRevisions = new io.sluice.manifest.ParsedRevisions(1024);
+    /** What each commit's path deploys, hashed: the revision's identity. */
+    private final io.sluice.manifest.ContentHash contentHashes = new io.sluice.manifest.ContentHash(4096);
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
             EventRecorder events, DeliveryExecutor executor, TrafficBrake brake, RepositoryPoller poller,
@@ -207,10 +209,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         var validation = ValidationPlanner.plan(rollout, observed.source(), observed.referenceProblems(), clock.instant());
         RolloutStatus validated = validation.status();
 
-        Optional<RevisionContent> desired = observed.content();
+        Optional<RevisionContent> desired = observed.content().map(c -> asKnownRevision(c, rollout.getStatus()));
         var observation = new Observation(
                 desired.map(c -> new Observation.DesiredRevision(c.revision(), WorkloadModel.templateHash(c.workload()),
-                        WorkloadModel.images(c.workload()))),
+                        WorkloadModel.images(c.workload()), c.contentHash())),
                 executor.observe(rollout, Labels.STABLE), executor.observe(rollout, Labels.CANARY), clock.instant(),
                 analysisRuns(rollout),
                 concat(ReferenceCheck.problemsWithTemplates(templates.missing(), namespace), templates.duplicateMetrics())
@@ -242,6 +244,11 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 return UpdateControl.<Rollout>noUpdate().reschedule(); // at once, from a fresh observation
             }
             next.inventory = inventory.get(); // null when nothing was ever applied
+            if (next.condition(io.sluice.core.ConditionTypes.OBJECTS_OWNED).filter(c -> !c.isTrue()).isPresent()) {
+                next.conditions = io.sluice.core.Conditions.with(next.conditions, io.sluice.core.ConditionTypes.OBJECTS_OWNED,
+                        io.sluice.api.v1alpha1.Condition.TRUE, "Owned", "every object Sluice writes for this Rollout is its own",
+                        generation(rollout), clock.instant());
+            }
             toRecord.addAll(plan.events());
             drift.get().ifPresent(found -> {
                 LOG.warnf("Rollout %s/%s: the VirtualService carried canary weight %d%%, not %d%%; set back",
@@ -255,6 +262,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             next = validated;
             next.phase = RolloutPhase.Degraded;
             next.message = e.getMessage();
+            if (e.reason().equals("ObjectNotOwned")) {
+                next.conditions = io.sluice.core.Conditions.with(next.conditions, io.sluice.core.ConditionTypes.OBJECTS_OWNED,
+                        io.sluice.api.v1alpha1.Condition.FALSE, e.reason(), e.getMessage(), generation(rollout), clock.instant());
+            }
             if (rollout.getStatus() == null || !e.getMessage().equals(rollout.getStatus().message)) {
                 toRecord.add(RolloutEvent.warning(e.reason(), e.getMessage())); // once, not on every retry
             }
@@ -276,6 +287,32 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         Duration finalPoll = poll;
         return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)),
                 context);
+    }
+
+    /**
+     * A revision's identity is what it deploys, not the commit: a commit that deploys the same as stable,
+     * the canary in flight or the aborted canary (a README changed elsewhere, a comment) is that revision,
+     * under the commit it was first seen at, and changes nothing. status.source.revision names the newest commit.
+     */
+    static RevisionContent asKnownRevision(RevisionContent read, RolloutStatus status) {
+        if (status == null || read.contentHash() == null) {
+            return read;
+        }
+        if (status.stableRevision != null && read.contentHash().equals(status.stableContent)) {
+            return read.as(status.stableRevision);
+        }
+        if (status.canaryRevision != null && read.contentHash().equals(status.canaryContent)) {
+            return read.as(status.canaryRevision);
+        }
+        if (status.abortedRevision != null && status.abortedRevision.revision != null
+                && read.contentHash().equals(status.abortedRevision.content)) {
+            return read.as(status.abortedRevision.revision);
+        }
+        return read;
+    }
+
+    private static long generation(Rollout rollout) {
+        return Optional.ofNullable(rollout.getMetadata().getGeneration()).orElse(0L);
     }
 
     /** Who serves users while a problem stops the Rollout, said as it is: the canary may still have traffic. */
@@ -475,7 +512,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                             .filter(m -> !(m.group().equals("apps") && m.kind().equals("Deployment")
                                     && m.name().equals(spec.workloadRef.name)))
                             .toList();
-                    content = Optional.of(new RevisionContent(snapshot.revision(), workload, services, others));
+                    // its pods read the revision's ConfigMaps and Secrets through copies named after their content
+                    var rewritten = io.sluice.workload.ConfigCopies.rewrite(workload, others);
+                    content = Optional.of(new RevisionContent(snapshot.revision(), rewritten.workload(), services, others,
+                            rewritten.copies(), contentHashes.of(snapshot.revision(), gitSpec.pathOrDefault(), manifests)));
                 }
             }
             return new Observed(SourceOutcome.read(snapshot, manifests.all().size()), problems, content);

@@ -14,6 +14,11 @@ public final class Labels {
     public static final String REVISION = "sluice.io/revision";
     /** Hash of the pod template a Deployment was derived from. */
     public static final String TEMPLATE_HASH = "sluice.io/template-hash";
+    /**
+     * On a live object that Sluice did not create: the name of the Rollout in its namespace that may
+     * take it over (update it, and prune it once it leaves Git). Set by the object's owner, by hand.
+     */
+    public static final String ADOPT = "sluice.io/adopt";
 
     private Labels() {
     }

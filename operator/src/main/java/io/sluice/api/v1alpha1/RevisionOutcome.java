@@ -21,4 +21,12 @@ public class RevisionOutcome {
 
     @JsonPropertyDescription("The container images of its workload's pod template, in order, when known.")
     public List<String> images;
+
+    @JsonPropertyDescription("Hash of what the revision deploys (the manifests under source.git.path), when known: a "
+            + "later commit with the same content is this revision again.")
+    public String content;
+
+    @JsonPropertyDescription("Hash of its workload's pod template (with the names of the config copies its pods use), "
+            + "when known: an aborted workload is not run again by a commit that changes only other objects.")
+    public String templateHash;
 }

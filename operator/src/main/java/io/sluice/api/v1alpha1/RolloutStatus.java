@@ -33,6 +33,18 @@ public class RolloutStatus {
     @JsonPropertyDescription("Git commit running as canary, while one is in flight.")
     public String canaryRevision;
 
+    @JsonPropertyDescription("Hash of what stable's revision deploys (the manifests under source.git.path). A newer "
+            + "commit with the same content is the same revision: it changes nothing (status.source.revision names it).")
+    public String stableContent;
+
+    @JsonPropertyDescription("Hash of what the canary's revision deploys, while a canary is in flight.")
+    public String canaryContent;
+
+    @JsonPropertyDescription("A newer Git commit that changes only objects other than the canary's workload (its pod "
+            + "template and the config its pods use): the canary in flight goes on, and this commit's objects are "
+            + "applied when it is promoted.")
+    public String heldRevision;
+
     @Min(0)
     @JsonPropertyDescription("Index of the canary step in progress, counted from 0 (status.step counts from 1); equal "
             + "to the number of steps once all are done.")

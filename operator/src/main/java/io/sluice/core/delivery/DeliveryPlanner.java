@@ -78,6 +78,7 @@ public final class DeliveryPlanner {
         }
 
         DeliveryPlan run() {
+            recordContentOfRunningRevisions();
             decide();
             if (s.canaryWeight == null) {
                 s.canaryWeight = 0;
@@ -86,6 +87,33 @@ public final class DeliveryPlanner {
             s.step = s.canaryRevision == null || s.currentStepIndex == null || steps.isEmpty() ? null
                     : Math.min(s.currentStepIndex + 1, steps.size()) + "/" + steps.size();
             return new DeliveryPlan(List.copyOf(actions), s, List.copyOf(events), requeue);
+        }
+
+        /**
+         * Status written by a Sluice that did not record content hashes: the running revisions' are
+         * taken from the source while it still reads the same commit.
+         */
+        private void recordContentOfRunningRevisions() {
+            o.desired().filter(d -> d.content() != null).ifPresent(d -> {
+                if (s.stableContent == null && d.revision().equals(s.stableRevision)) {
+                    s.stableContent = d.content();
+                }
+                if (s.canaryContent == null && d.revision().equals(s.canaryRevision)) {
+                    s.canaryContent = d.content();
+                }
+            });
+        }
+
+        /** The content hash of a revision when it is the one read from the source; else null. */
+        private String contentOf(String revision) {
+            return o.desired().filter(d -> d.revision().equals(revision)).map(Observation.DesiredRevision::content)
+                    .orElse(null);
+        }
+
+        /** Does the source's revision run the workload that was aborted (only other objects differ)? */
+        private boolean runsTheAbortedWorkload(Observation.DesiredRevision desired) {
+            return isAborted() && desired.templateHash() != null
+                    && desired.templateHash().equals(s.abortedRevision.templateHash);
         }
 
         private void decide() {
@@ -159,13 +187,16 @@ public final class DeliveryPlanner {
                 requeue = Optional.of(NEXT);
                 return true;
             }
-            String revision = s.abortedRevision.revision;
-            if (o.desired().isEmpty() || !o.desired().get().revision().equals(revision)) {
+            String aborted = s.abortedRevision.revision;
+            if (o.desired().isEmpty() || !o.desired().get().revision().equals(aborted)
+                    && !runsTheAbortedWorkload(o.desired().get())) {
                 events.add(RolloutEvent.normal("RetryIgnored", "retry requested, but the source's current revision "
-                        + "is not the aborted " + shortRevision(revision)));
+                        + "is not the aborted " + shortRevision(aborted)));
                 requeue = Optional.of(NEXT);
                 return true;
             }
+            // the aborted workload again, with the source's newest objects (the same revision, or one that changed only them)
+            String revision = o.desired().get().revision();
             s.abortedRevision = null;
             startCanary(revision, "RetryStarted", "retrying revision " + shortRevision(revision) + " from the first step");
             return true;
@@ -223,6 +254,7 @@ public final class DeliveryPlanner {
                 return;
             }
             s.stableRevision = revision;
+            s.stableContent = contentOf(revision);
             s.stepStartTime = null;
             s.phase = RolloutPhase.Healthy;
             s.message = "revision " + shortRevision(revision) + " is stable and serves all traffic";
@@ -250,13 +282,31 @@ public final class DeliveryPlanner {
             if (inFlight && promoting()) {
                 return false; // finish the promotion first; the newer revision starts after it
             }
+            if (inFlight && desired.templateHash() != null && desired.templateHash().equals(o.canary().templateHash())) {
+                // Only objects other than the canary's workload changed: restarting the canary would judge the same
+                // pods again. It goes on; the newer objects wait for its promotion, as the canary's own do.
+                if (!revision.equals(s.heldRevision)) {
+                    s.heldRevision = revision;
+                    events.add(RolloutEvent.normal("RevisionHeld", "revision " + shortRevision(revision)
+                            + " changes only objects other than the workload of canary " + shortRevision(s.canaryRevision)
+                            + ": the canary goes on, and the objects of " + shortRevision(revision)
+                            + " are applied when it is promoted"));
+                }
+                return false;
+            }
+            if (runsTheAbortedWorkload(desired)) {
+                return false; // the failed pods are not run again by a commit that changes only other objects
+            }
             if (!inFlight && desired.templateHash() != null && desired.templateHash().equals(o.stable().templateHash())) {
                 // Only objects other than the workload changed: no canary needed.
                 actions.add(new Action.ApplyObjects(revision, true));
                 s.appliedRevision = revision;
                 s.stableRevision = revision;
+                s.stableContent = desired.content();
                 s.abortedRevision = null;
                 s.canaryRevision = null;
+                s.canaryContent = null;
+                s.heldRevision = null;
                 s.currentStepIndex = null;
                 s.pauseStartTime = null;
                 s.stepStartTime = null;
@@ -288,6 +338,8 @@ public final class DeliveryPlanner {
             actions.add(new Action.ScaleDownCanary());
             terminateRuns();
             s.canaryRevision = null;
+            s.canaryContent = null;
+            s.heldRevision = null;
             s.currentStepIndex = null;
             s.canaryWeight = 0;
             s.pauseStartTime = null;
@@ -307,6 +359,8 @@ public final class DeliveryPlanner {
             actions.add(new Action.ApplyObjects(revision, false));
             actions.add(new Action.DeployCanary(revision));
             s.canaryRevision = revision;
+            s.canaryContent = contentOf(revision);
+            s.heldRevision = null;
             s.currentStepIndex = 0;
             s.canaryWeight = 0;
             s.pauseStartTime = null;
@@ -603,10 +657,13 @@ public final class DeliveryPlanner {
                 });
                 return;
             }
-            if (!revision.equals(s.appliedRevision) && o.desired().map(d -> d.revision().equals(revision)).orElse(false)) {
-                // Stable runs the new revision now: its Services and objects follow, and what Git dropped goes.
-                actions.add(new Action.ApplyObjects(revision, true));
-                s.appliedRevision = revision;
+            // Stable runs the new workload now: its Services and objects follow (those of the canary's revision, or of a
+            // newer one that changed only them), and what Git dropped goes.
+            Optional<Observation.DesiredRevision> objectsFrom = o.desired().filter(d -> d.revision().equals(revision)
+                    || d.templateHash() != null && d.templateHash().equals(o.stable().templateHash()));
+            if (objectsFrom.isPresent() && !objectsFrom.get().revision().equals(s.appliedRevision)) {
+                actions.add(new Action.ApplyObjects(objectsFrom.get().revision(), true));
+                s.appliedRevision = objectsFrom.get().revision();
             }
             if (s.canaryWeight != null && s.canaryWeight > 0) {
                 actions.add(new Action.SetCanaryWeight(0));
@@ -620,8 +677,17 @@ public final class DeliveryPlanner {
             actions.add(new Action.SetCanaryWeight(0));
             actions.add(new Action.ScaleDownCanary());
             terminateRuns();
-            s.stableRevision = revision;
+            if (s.heldRevision != null && s.heldRevision.equals(s.appliedRevision)) {
+                // the held commit's objects went live with the canary's workload: stable is that commit now
+                s.stableRevision = s.heldRevision;
+                s.stableContent = contentOf(s.heldRevision);
+            } else {
+                s.stableRevision = revision;
+                s.stableContent = s.canaryContent;
+            }
             s.canaryRevision = null;
+            s.canaryContent = null;
+            s.heldRevision = null;
             s.currentStepIndex = null;
             s.pauseStartTime = null;
             s.stepStartTime = null;
@@ -657,6 +723,9 @@ public final class DeliveryPlanner {
             s.pauseStartTime = null;
             s.abortedRevision = new RevisionOutcome();
             s.abortedRevision.revision = s.canaryRevision;
+            s.abortedRevision.content = s.canaryContent;
+            s.abortedRevision.templateHash = o.canary().templateHash();
+            s.heldRevision = null;
             s.abortedRevision.reason = reason;
             s.abortedRevision.message = message;
             s.abortedRevision.time = now.toString();
@@ -671,8 +740,8 @@ public final class DeliveryPlanner {
         private void holdAborted() {
             s.phase = RolloutPhase.Aborted;
             s.message = "canary " + shortRevision(s.canaryRevision) + " aborted (" + s.abortedRevision.reason + "): "
-                    + s.abortedRevision.message + "; stable serves all traffic; it is not retried until a newer "
-                    + "commit or a retry request";
+                    + s.abortedRevision.message + "; stable serves all traffic; it is not run again until a commit "
+                    + "changes its workload (the pod template or the config its pods use) or a retry is requested";
             if (o.canary().exists() && o.canary().replicas() > 0) {
                 Instant scaleDownAt = Instant.parse(s.abortedRevision.time).plusSeconds(abortScaleDownDelaySeconds());
                 if (now.isBefore(scaleDownAt)) {

@@ -31,12 +31,17 @@ public record Observation(Optional<DesiredRevision> desired, WorkloadState stabl
     }
 
     /**
-     * A revision from Git, the hash of its workload's pod template (to skip canaries for config-only commits)
-     * and that template's container images (null if unknown).
+     * A revision from Git, the hash of its workload's pod template (to skip canaries for commits that change
+     * only other objects), that template's container images (null if unknown), and the hash of everything
+     * it deploys (null if unknown).
      */
-    public record DesiredRevision(String revision, String templateHash, java.util.List<String> images) {
+    public record DesiredRevision(String revision, String templateHash, java.util.List<String> images, String content) {
         public DesiredRevision(String revision, String templateHash) {
-            this(revision, templateHash, null);
+            this(revision, templateHash, null, null);
+        }
+
+        public DesiredRevision(String revision, String templateHash, java.util.List<String> images) {
+            this(revision, templateHash, images, null);
         }
     }
 }
