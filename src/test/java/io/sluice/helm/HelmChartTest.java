@@ -68,10 +68,10 @@ class HelmChartTest {
             entry("/secrets", verbs("get")),
             entry("/events", verbs("create")),
             // rbac.gitManagedResources, default
-            entry("/configmaps", verbs("get", "create", "update", "delete")),
-            entry("/serviceaccounts", verbs("get", "create", "update", "delete")),
-            entry("autoscaling/horizontalpodautoscalers", verbs("get", "create", "update", "delete")),
-            entry("policy/poddisruptionbudgets", verbs("get", "create", "update", "delete"))));
+            entry("/configmaps", verbs("get", "list", "create", "update", "delete")),
+            entry("/serviceaccounts", verbs("get", "list", "create", "update", "delete")),
+            entry("autoscaling/horizontalpodautoscalers", verbs("get", "list", "create", "update", "delete")),
+            entry("policy/poddisruptionbudgets", verbs("get", "list", "create", "update", "delete"))));
 
     private static final Set<String> READ_VERBS = Set.of("get", "list", "watch");
 

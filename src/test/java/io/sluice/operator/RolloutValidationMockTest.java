@@ -49,6 +49,14 @@ class RolloutValidationMockTest {
         for (AutoCloseable f : fixtures.reversed()) {
             f.close();
         }
+        // Every test's Rollout deploys the same "checkout" in namespace shop; the next one's Rollout must not find
+        // objects of another Rollout there (it would rightly refuse them: ObjectNotOwned). The mock has no garbage
+        // collector, so the objects the Rollouts owned go with them here.
+        client.resources(Rollout.class).inNamespace("shop").delete();
+        client.apps().deployments().inNamespace("shop").withLabel("sluice.io/rollout").delete();
+        client.services().inNamespace("shop").withLabel("sluice.io/rollout").delete();
+        client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace("shop")
+                .withLabel("sluice.io/rollout").delete();
     }
 
     @Test

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Performs the delivery planner's actions against the cluster, in order. The first failure stops
@@ -254,11 +255,16 @@ public class DeliveryExecutor {
         used.addAll(ConfigCopies.references(stable));
         Deployment canary = client.apps().deployments().inNamespace(namespace)
                 .withName(WorkloadModel.deploymentName(workload, Labels.CANARY)).get();
+        Set<String> canaryUses = ConfigCopies.references(canary);
         if (canary != null && Optional.ofNullable(canary.getSpec().getReplicas()).orElse(1) > 0) {
-            used.addAll(ConfigCopies.references(canary));
+            used.addAll(canaryUses);
         }
+        // Secrets are listed only where pods use Secrets at all (the chart grants list on Secrets only with
+        // rbac.gitManagedResources); a Secret copy of a replaced canary whose successor uses none is left to the
+        // garbage collector (its owner is the Rollout).
+        boolean secrets = Stream.concat(used.stream(), canaryUses.stream()).anyMatch(ref -> ref.startsWith("Secret/"));
         Map<String, String> selector = Map.of(Labels.ROLLOUT, rollout.getMetadata().getName(), ConfigCopies.COPY_OF, "true");
-        for (String kind : List.of("ConfigMap", "Secret")) {
+        for (String kind : secrets ? List.of("ConfigMap", "Secret") : List.of("ConfigMap")) {
             for (GenericKubernetesResource copy : client.genericKubernetesResources("v1", kind).inNamespace(namespace)
                     .withLabels(selector).list().getItems()) {
                 if (!used.contains(kind + "/" + copy.getMetadata().getName())
