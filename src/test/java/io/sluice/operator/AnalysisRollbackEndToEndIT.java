@@ -98,6 +98,85 @@ class AnalysisRollbackEndToEndIT {
     }
 
     /**
+     * A config change is a release, on the real data plane: a commit that changes only the ConfigMap the
+     * pods read their environment from runs as a canary; the backends behave as the pods' config says
+     * (SimulatedPods resolves envFrom like a kubelet), so the canary's 20% errors are measured in
+     * Prometheus and it is rolled back, while stable's pods keep the old config and answer without errors.
+     */
+    @Test
+    void aConfigOnlyReleaseIsACanaryWithItsOwnConfigAndIsRolledBackWhenItFails() throws Exception {
+        String namespace = "config-release";
+        try (Scene scene = scene(namespace, RPS, 90);
+             var pods = new io.sluice.demo.SimulatedPods(client, namespace,
+                     Map.of("checkout-stable", DataPlaneResource.stable(), "checkout-canary", DataPlaneResource.canary()),
+                     Map.of("checkout-stable", "stable", "checkout-canary", "canary"), System.out)) {
+            GitRepoFixture repo = scene.repo();
+            createRollout(repo, namespace, ERROR_RATE, configuredCheckout("0"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> get(namespace).getStatus() != null
+                    && get(namespace).getStatus().phase == RolloutPhase.Healthy
+                    && !configMapsUsedBy(namespace, "checkout-stable").isEmpty());
+            java.util.Set<String> stableConfig = configMapsUsedBy(namespace, "checkout-stable");
+
+            repo.commit("only the config: DEMO_ERROR_RATE 0.2", configuredCheckout("0.2"));
+            await().atMost(Duration.ofSeconds(20)).until(() -> get(namespace).getStatus().canaryRevision != null);
+            java.util.Set<String> canaryConfig = configMapsUsedBy(namespace, "checkout-canary");
+            assertThat(canaryConfig).as("the canary reads its own copy").isNotEmpty().doesNotContainAnyElementsOf(stableConfig);
+            assertThat(configMapsUsedBy(namespace, "checkout-stable")).as("stable's pods keep theirs").isEqualTo(stableConfig);
+
+            Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(60));
+            assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
+            assertThat(aborted.getStatus().abortedRevision.message).contains("error-rate");
+            scene.bridge().awaitCanaryPercent(0, Duration.ofSeconds(10));
+            assertThat(DataPlaneResource.haproxy().weight("canary")).isZero();
+            assertThat(DataPlaneResource.prometheus().query(
+                    "sum(rate(sluice_test_requests_total{backend=\"stable\",code=\"500\"}[30s])) or on() vector(0)")
+                    .singleValue()).as("stable answered without errors all along").hasValue(0.0);
+
+            clock.advance(Duration.ofMinutes(1)); // past abortScaleDownDelaySeconds
+            await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(canaryConfig).allSatisfy(name ->
+                    assertThat(client.configMaps().inNamespace(namespace).withName(name).get())
+                            .as("the canary's copy %s is removed", name).isNull()));
+            assertThat(configMapsUsedBy(namespace, "checkout-stable")).isEqualTo(stableConfig);
+            assertThat(client.configMaps().inNamespace(namespace).withName("checkout-config").get().getData())
+                    .as("the ConfigMap under its own name is still stable's").containsEntry("DEMO_ERROR_RATE", "0");
+        } finally {
+            DataPlaneResource.canary().setErrorRate(0);
+            DataPlaneResource.stable().setErrorRate(0);
+        }
+    }
+
+    /** The checkout app whose pods take their environment from ConfigMap checkout-config. */
+    private static Map<String, String> configuredCheckout(String errorRate) {
+        Map<String, String> files = RolloutFixtures.checkoutManifestsInRepo("checkout:1.0");
+        files.put("apps/checkout/deployment.yaml", """
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {name: checkout}
+                spec:
+                  selector: {matchLabels: {app: checkout}}
+                  template:
+                    metadata: {labels: {app: checkout}}
+                    spec:
+                      containers:
+                      - {name: app, image: "checkout:1.0", envFrom: [{configMapRef: {name: checkout-config}}]}
+                """);
+        files.put("apps/checkout/config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: checkout-config}\n"
+                + "data: {DEMO_ERROR_RATE: \"" + errorRate + "\"}\n");
+        return files;
+    }
+
+    private java.util.Set<String> configMapsUsedBy(String namespace, String deployment) {
+        var d = client.apps().deployments().inNamespace(namespace).withName(deployment).get();
+        if (d == null) {
+            return java.util.Set.of();
+        }
+        return d.getSpec().getTemplate().getSpec().getContainers().stream()
+                .flatMap(c -> c.getEnvFrom() == null ? java.util.stream.Stream.empty() : c.getEnvFrom().stream())
+                .filter(e -> e.getConfigMapRef() != null).map(e -> e.getConfigMapRef().getName())
+                .collect(java.util.stream.Collectors.toSet());
+    }
+
+    /**
      * A rolled-back revision stays pinned: the operator keeps reconciling the Rollout (the delayed
      * scale-down, a spec edit, Git polled every second) without running that commit again, until a
      * person asks for `retry`; after that, a newer commit starts a canary of its own.
@@ -370,6 +449,10 @@ class AnalysisRollbackEndToEndIT {
     }
 
     private Rollout createRollout(GitRepoFixture repo, String namespace, String metricYaml) {
+        return createRollout(repo, namespace, metricYaml, RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+    }
+
+    private Rollout createRollout(GitRepoFixture repo, String namespace, String metricYaml, Map<String, String> first) {
         client.resource(client.getKubernetesSerialization().unmarshal("""
                 apiVersion: sluice.io/v1alpha1
                 kind: AnalysisTemplate
@@ -378,7 +461,7 @@ class AnalysisRollbackEndToEndIT {
                   args: [{name: backend, value: canary}]
                   metrics:
                 %s""".formatted(namespace, metricYaml), AnalysisTemplate.class)).create();
-        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        repo.commit("checkout 1.0", first);
         Rollout rollout = RolloutFixtures.checkout(repo.fileUrl());
         rollout.getMetadata().setNamespace(namespace);
         rollout.getMetadata().setGeneration(null);

@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * A release in Git therefore decides how its canary behaves, exactly as a new image would; the
  * operator sees nothing of this and judges the canary only by what Prometheus measures.
  */
-final class SimulatedPods implements AutoCloseable {
+public final class SimulatedPods implements AutoCloseable {
     static final String ERROR_RATE = "DEMO_ERROR_RATE";
     static final String LATENCY_MS = "DEMO_LATENCY_MS";
 
@@ -44,6 +44,8 @@ final class SimulatedPods implements AutoCloseable {
         }
     }
 
+    private final KubernetesClient client;
+    private final String namespace;
     private final Map<String, TestBackend> backendsByDeployment;
     private final Map<String, String> roleByDeployment;
     private final DemoOutput output;
@@ -54,8 +56,16 @@ final class SimulatedPods implements AutoCloseable {
      * @param backendsByDeployment the backend playing each Deployment's pods, e.g. {@code checkout-canary}
      * @param roleByDeployment how to call them in the narration, e.g. "canary"
      */
+    /** Narrating on {@code out}: for a test that plays pods with real backends, as the demo does. */
+    public SimulatedPods(KubernetesClient client, String namespace, Map<String, TestBackend> backendsByDeployment,
+            Map<String, String> roleByDeployment, java.io.PrintStream out) {
+        this(client, namespace, backendsByDeployment, roleByDeployment, new DemoOutput(out, java.time.Clock.systemUTC()));
+    }
+
     SimulatedPods(KubernetesClient client, String namespace, Map<String, TestBackend> backendsByDeployment,
             Map<String, String> roleByDeployment, DemoOutput output) {
+        this.client = client;
+        this.namespace = namespace;
         this.backendsByDeployment = Map.copyOf(backendsByDeployment);
         this.roleByDeployment = Map.copyOf(roleByDeployment);
         this.output = output;
@@ -71,7 +81,7 @@ final class SimulatedPods implements AutoCloseable {
         }
         Behaviour behaviour;
         try {
-            behaviour = behaviourOf(deployment);
+            behaviour = behaviourOf(deployment, this::configMapData);
         } catch (IllegalArgumentException e) {
             output.line("%s pods cannot run this template: %s", roleByDeployment.get(name), e.getMessage());
             return;
@@ -84,23 +94,52 @@ final class SimulatedPods implements AutoCloseable {
         output.line("%s pods now run %s", roleByDeployment.get(name), behaviour.describe());
     }
 
+    /** The data of a ConfigMap of the namespace, as a pod would read it; empty when there is none. */
+    private Map<String, String> configMapData(String name) {
+        var configMap = client.configMaps().inNamespace(namespace).withName(name).get();
+        return configMap == null || configMap.getData() == null ? Map.of() : configMap.getData();
+    }
+
     static Behaviour behaviourOf(Deployment deployment) {
+        return behaviourOf(deployment, name -> Map.of());
+    }
+
+    /**
+     * @param configMaps the data of a ConfigMap by name: the environment may come from ConfigMaps (envFrom,
+     *                   valueFrom.configMapKeyRef), as a kubelet would resolve it
+     */
+    static Behaviour behaviourOf(Deployment deployment, java.util.function.Function<String, Map<String, String>> configMaps) {
         List<Container> containers = deployment.getSpec().getTemplate().getSpec().getContainers();
         if (containers == null || containers.isEmpty()) {
             throw new IllegalArgumentException("it has no container");
         }
         Container container = containers.getFirst();
+        Map<String, String> environment = new java.util.HashMap<>();
+        for (var from : container.getEnvFrom() == null ? List.<io.fabric8.kubernetes.api.model.EnvFromSource>of()
+                : container.getEnvFrom()) {
+            if (from.getConfigMapRef() != null) {
+                environment.putAll(configMaps.apply(from.getConfigMapRef().getName()));
+            }
+        }
+        for (EnvVar env : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+            var ref = env.getValueFrom() == null ? null : env.getValueFrom().getConfigMapKeyRef();
+            environment.put(env.getName(), ref == null ? env.getValue() : configMaps.apply(ref.getName()).get(ref.getKey()));
+        }
         double errorRate = 0;
         long latency = 0;
-        for (EnvVar env : container.getEnv() == null ? List.<EnvVar>of() : container.getEnv()) {
+        for (String name : List.of(ERROR_RATE, LATENCY_MS)) {
+            if (!environment.containsKey(name)) {
+                continue;
+            }
+            String value = environment.get(name);
             try {
-                if (ERROR_RATE.equals(env.getName())) {
-                    errorRate = Double.parseDouble(env.getValue());
-                } else if (LATENCY_MS.equals(env.getName())) {
-                    latency = Long.parseLong(env.getValue());
+                if (ERROR_RATE.equals(name)) {
+                    errorRate = Double.parseDouble(value);
+                } else {
+                    latency = Long.parseLong(value);
                 }
             } catch (NumberFormatException | NullPointerException e) {
-                throw new IllegalArgumentException(env.getName() + " is not a number: " + env.getValue());
+                throw new IllegalArgumentException(name + " is not a number: " + value);
             }
         }
         if (errorRate < 0 || errorRate > 1 || latency < 0) {
