@@ -40,7 +40,7 @@ class ArgResolverTest {
     void aRolloutSecretReplacesATemplateValue() throws MeasurementException {
         List<AnalysisArg> merged = ArgResolver.merge(List.of(arg("tenant", "public")), List.of(secretArg("tenant", "prom-tenant", "id")));
 
-        assertThat(resolver.resolve("shop", merged).value("tenant")).isEqualTo(SECRET);
+        assertThat(resolver.resolve("shop", merged).credential("tenant", true)).isEqualTo(SECRET);
     }
 
     @Test
@@ -135,11 +135,31 @@ class ArgResolverTest {
     @Test
     void secretValuesNeverShowInMessagesOrToString() throws MeasurementException {
         ResolvedArgs args = resolver.resolve("shop", List.of(arg("service", "checkout"), secretArg("tenant", "prom-tenant", "id")));
-        String query = ArgResolver.render("up{tenant=\"{{args.tenant}}\"}", args);
 
         assertThat(args.toString()).isEqualTo("ResolvedArgs[service=checkout, tenant=<redacted>]");
-        assertThat(args.redact("1:5: parse error near " + query + " and " + SECRET))
-                .isEqualTo("1:5: parse error near up{tenant=\"<redacted>\"} and <redacted>");
+        assertThat(args.redact("401: invalid token " + SECRET + " (" + ArgResolver.escape(SECRET) + ")"))
+                .isEqualTo("401: invalid token <redacted> (<redacted>)");
+    }
+
+    @Test
+    void aSecretArgIsNeverRenderedIntoAQuery() throws MeasurementException {
+        // The probe: a regex prefix per measurement recovers the value a character at a time.
+        ResolvedArgs args = resolver.resolve("shop", List.of(secretArg("tenant", "prom-tenant", "id")));
+
+        assertThatThrownBy(() -> ArgResolver.render("count(up{instance=~\"{{args.tenant}}a.*\"})", args))
+                .isInstanceOf(MeasurementException.class)
+                .hasMessageStartingWith("arg 'tenant' comes from a Secret and cannot be used in a query")
+                .hasMessageNotContaining(SECRET);
+        assertThat(args.credential("tenant", true)).as("as a credential it is there").isEqualTo(SECRET);
+    }
+
+    @Test
+    void aLiteralTokenIsRefusedAsACredential() throws MeasurementException {
+        ResolvedArgs args = resolver.resolve("shop", List.of(arg("token", "plain"), arg("user", "me")));
+
+        assertThatThrownBy(() -> args.credential("token", true))
+                .hasMessage("arg 'token' is a credential and must come from a Secret (valueFrom.secretKeyRef), not a literal value");
+        assertThat(args.credential("user", false)).isEqualTo("me");
     }
 
     @Test

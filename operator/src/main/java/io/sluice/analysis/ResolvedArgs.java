@@ -31,11 +31,35 @@ public final class ResolvedArgs {
     }
 
     /**
-     * The value of the arg a query names.
+     * The value of the arg a query names: never one from a Secret, since the query's answer is the
+     * template author's to read (a regex matcher on the value recovers it a character at a time).
      *
-     * @throws MeasurementException when no arg of that name is declared, or it has no value
+     * @throws MeasurementException when no arg of that name is declared, it has no value, or it comes
+     *                              from a Secret
      */
     public String value(String name) throws MeasurementException {
+        if (fromSecrets.contains(name)) {
+            throw new MeasurementException(SecretArgUse.inQuery(name, "a query"));
+        }
+        return anyValue(name);
+    }
+
+    /**
+     * The value of an arg a metric names as its credential ({@code provider.prometheus.credentials}),
+     * which goes into the request's Authorization header only.
+     *
+     * @param mustBeSecret whether the arg has to come from a Secret (a token or password)
+     * @throws MeasurementException when no arg of that name is declared, it has no value, or it is a
+     *                              literal where a Secret is required
+     */
+    public String credential(String name, boolean mustBeSecret) throws MeasurementException {
+        if (mustBeSecret && values.containsKey(name) && !fromSecrets.contains(name)) {
+            throw new MeasurementException(SecretArgUse.literalCredential(name));
+        }
+        return anyValue(name);
+    }
+
+    private String anyValue(String name) throws MeasurementException {
         String value = values.get(name);
         if (value != null) {
             return value;

@@ -14,6 +14,7 @@ import io.sluice.analysis.MetricAssessment;
 import io.sluice.analysis.MetricProvider;
 import io.sluice.analysis.Reading;
 import io.sluice.analysis.ResolvedArgs;
+import io.sluice.analysis.SecretArgUse;
 import io.sluice.analysis.prometheus.PrometheusProvider;
 import io.sluice.api.v1alpha1.AnalysisPhase;
 import io.sluice.api.v1alpha1.AnalysisRun;
@@ -87,6 +88,20 @@ public class AnalysisRunReconciler implements Reconciler<AnalysisRun> {
             next.phase = AnalysisPhase.Error;
             next.message = "the AnalysisRun has no metrics, so it can neither pass nor fail";
             statusWriter.write(run, next, context);
+            return UpdateControl.noUpdate();
+        }
+        List<String> misuse = SecretArgUse.problems(metrics, run.getSpec().args);
+        if (!misuse.isEmpty()) {
+            // Before any measurement, and before any Secret is read: a Secret-valued arg in a query
+            // would let the template's author read the Secret through the answers.
+            next.phase = AnalysisPhase.Error;
+            next.message = "InvalidSpec: " + String.join("; ", misuse);
+            if (statusWriter.write(run, next, context) == StatusWriter.Outcome.WRITTEN) {
+                this.metrics.analysisCompleted(next.phase);
+                LOG.infof("AnalysisRun %s/%s: %s: %s", run.getMetadata().getNamespace(), run.getMetadata().getName(),
+                        next.phase, next.message);
+                brake.engage(run, next.phase);
+            }
             return UpdateControl.noUpdate();
         }
         List<MetricResult> results = new ArrayList<>(next.metricResults == null ? List.of() : next.metricResults);

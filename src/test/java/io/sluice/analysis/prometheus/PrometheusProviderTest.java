@@ -13,6 +13,7 @@ import io.sluice.api.v1alpha1.ArgValueFrom;
 import io.sluice.api.v1alpha1.Metric;
 import io.sluice.api.v1alpha1.MetricProvider;
 import io.sluice.api.v1alpha1.NoDataPolicy;
+import io.sluice.api.v1alpha1.PrometheusCredentials;
 import io.sluice.api.v1alpha1.PrometheusMetric;
 import io.sluice.api.v1alpha1.SecretKeySelector;
 import io.sluice.config.SluiceConfig;
@@ -274,20 +275,78 @@ class PrometheusProviderTest {
     }
 
     @Test
-    void aSecretArgEchoedBackByPrometheusIsRedacted() throws MeasurementException {
-        fake.answer(400, query -> "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"invalid regular expression in "
-                + query.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}");
-        AnalysisArg tenant = new AnalysisArg();
-        tenant.name = "tenant";
-        tenant.valueFrom = new ArgValueFrom();
-        tenant.valueFrom.secretKeyRef = new SecretKeySelector();
-        tenant.valueFrom.secretKeyRef.name = "tenant";
-        tenant.valueFrom.secretKeyRef.key = "id";
+    void aSecretArgInAQueryIsNeverSent() throws MeasurementException {
+        fake.answer(query -> scalar("1"));
+        Metric inQuery = metric("count(up{tenant=~\"{{args.tenant}}a.*\"})");
+        Metric inTrafficQuery = metric("sum(up)");
+        inTrafficQuery.noData = new NoDataPolicy();
+        inTrafficQuery.noData.trafficQuery = "count(up{tenant=~\"{{args.tenant}}a.*\"})";
+        inTrafficQuery.noData.minTraffic = 1.0;
 
-        Reading reading = provider.measure(metric("up{tenant=~\"{{args.tenant}}(\"}"), args(tenant));
+        for (Metric metric : List.of(inQuery, inTrafficQuery)) {
+            Reading reading = provider.measure(metric, args(secretArg("tenant", "tenant", "id")));
+            assertThat(reading).isInstanceOf(Reading.Unavailable.class);
+            assertThat(((Reading.Unavailable) reading).reason()).contains("arg 'tenant' comes from a Secret").doesNotContain("tenant-42");
+        }
+        assertThat(fake.requests()).extracting(FakePrometheus.Request::parameters)
+                .allSatisfy(parameters -> assertThat(parameters.get("query")).doesNotContain("tenant-42"));
+    }
 
-        assertThat(reading).isEqualTo(new Reading.Unavailable("Prometheus 'default' refused the query (HTTP 400, bad_data): "
-                + "invalid regular expression in up{tenant=~\"<redacted>(\"}"));
+    @Test
+    void aSecretArgIsTheMetricsOwnBearerToken() throws MeasurementException {
+        fake.answer(query -> scalar("0.001"));
+        Metric metric = metric("sum(up)");
+        metric.provider.prometheus.credentials = new PrometheusCredentials();
+        metric.provider.prometheus.credentials.bearerTokenArg = "tenant";
+
+        assertThat(provider.measure(metric, args(secretArg("tenant", "tenant", "id"))))
+                .isEqualTo(Reading.Taken.of(new QueryValue.Single(0.001)));
+        assertThat(fake.lastRequest().authorization()).isEqualTo("Bearer tenant-42");
+    }
+
+    @Test
+    void basicAuthFromArgs() throws MeasurementException {
+        fake.answer(query -> scalar("0.001"));
+        Metric metric = metric("sum(up)");
+        metric.provider.prometheus.credentials = new PrometheusCredentials();
+        metric.provider.prometheus.credentials.usernameArg = "user";
+        metric.provider.prometheus.credentials.passwordArg = "password";
+
+        provider.measure(metric, args(plainArg("user", "team-a"), secretArg("password", "tenant", "id")));
+
+        assertThat(fake.lastRequest().authorization())
+                .isEqualTo("Basic " + Base64.getEncoder().encodeToString("team-a:tenant-42".getBytes(StandardCharsets.UTF_8)));
+    }
+
+    @Test
+    void aMetricCannotReplaceTheOperatorsCredentials() throws MeasurementException {
+        fake.answer(query -> scalar("0.001"));
+        Metric metric = metric("sum(up)");
+        metric.provider.prometheus.credentials = new PrometheusCredentials();
+        metric.provider.prometheus.credentials.bearerTokenArg = "tenant";
+        try (PrometheusProvider withToken = provider(Map.of("default",
+                new Endpoint(fake.address(), Duration.ofSeconds(2), Optional.of("prom-token"), Optional.empty(), Optional.empty())))) {
+            assertThat(withToken.measure(metric, args(secretArg("tenant", "tenant", "id")))).isEqualTo(new Reading.Unavailable(
+                    "Prometheus 'default' authenticates with the operator's credentials (bearer-token-secret); "
+                            + "a metric cannot send credentials of its own to it"));
+        }
+        assertThat(fake.requests()).isEmpty();
+    }
+
+    @Test
+    void aRefusedTenantCredentialIsReportedWithoutItsValue() throws MeasurementException {
+        // an authenticating proxy that quotes the token back in its error body
+        fake.answer(400, query -> "{\"status\":\"error\",\"errorType\":\"bad_data\",\"error\":\"unknown tenant tenant-42\"}");
+        Metric metric = metric("sum(up)");
+        metric.provider.prometheus.credentials = new PrometheusCredentials();
+        metric.provider.prometheus.credentials.bearerTokenArg = "tenant";
+
+        assertThat(provider.measure(metric, args(secretArg("tenant", "tenant", "id")))).isEqualTo(new Reading.Unavailable(
+                "Prometheus 'default' refused the query (HTTP 400, bad_data): unknown tenant <redacted>"));
+
+        fake.answer(401, "no");
+        assertThat(provider.measure(metric, args(secretArg("tenant", "tenant", "id")))).isEqualTo(new Reading.Unavailable(
+                "Prometheus 'default' refused the request (HTTP 401): check the credentials of the metric (provider.prometheus.credentials)"));
     }
 
     @Test
@@ -298,6 +357,16 @@ class PrometheusProviderTest {
 
     private ResolvedArgs args(AnalysisArg... args) throws MeasurementException {
         return new ArgResolver(lookup).resolve("shop", List.of(args));
+    }
+
+    private static AnalysisArg secretArg(String name, String secret, String key) {
+        AnalysisArg arg = new AnalysisArg();
+        arg.name = name;
+        arg.valueFrom = new ArgValueFrom();
+        arg.valueFrom.secretKeyRef = new SecretKeySelector();
+        arg.valueFrom.secretKeyRef.name = secret;
+        arg.valueFrom.secretKeyRef.key = key;
+        return arg;
     }
 
     private static AnalysisArg plainArg(String name, String value) {

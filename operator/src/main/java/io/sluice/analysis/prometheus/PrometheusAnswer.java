@@ -36,10 +36,15 @@ final class PrometheusAnswer {
      * @throws MeasurementException for every answer that is not a number, numbers or no data
      */
     static QueryValue parse(String endpoint, int httpStatus, String body) throws MeasurementException {
+        return parse(endpoint, httpStatus, body, "its bearer-token-secret or basic-auth-secret");
+    }
+
+    /** @param credentials which credentials a 401 or 403 points at */
+    static QueryValue parse(String endpoint, int httpStatus, String body, String credentials) throws MeasurementException {
         String who = "Prometheus '" + endpoint + "'";
         if (httpStatus == 401 || httpStatus == 403) {
             throw new MeasurementException(who + " refused the request (HTTP " + httpStatus + "): check the credentials "
-                    + "of its bearer-token-secret or basic-auth-secret");
+                    + "of " + credentials);
         }
         JsonNode root;
         try {

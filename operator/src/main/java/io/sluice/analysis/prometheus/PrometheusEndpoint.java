@@ -94,22 +94,34 @@ final class PrometheusEndpoint implements AutoCloseable {
         this.http = builder.build();
     }
 
-    /** Runs an instant query at Prometheus' current time. */
-    QueryValue query(String promql) throws MeasurementException {
+    /**
+     * Runs an instant query at Prometheus' current time.
+     *
+     * @param tenantAuthorization the metric's own Authorization header, if it has credentials; refused
+     *                            when this endpoint has the operator's credentials, which it must not
+     *                            replace
+     */
+    QueryValue query(String promql, Optional<String> tenantAuthorization) throws MeasurementException {
         if (problem != null) {
             throw new MeasurementException("Prometheus '" + name + "' is misconfigured: " + problem);
+        }
+        if (tenantAuthorization.isPresent() && (bearerTokenSecret.isPresent() || basicAuthSecret.isPresent())) {
+            throw new MeasurementException("Prometheus '" + name + "' authenticates with the operator's credentials ("
+                    + (bearerTokenSecret.isPresent() ? "bearer-token-secret" : "basic-auth-secret")
+                    + "); a metric cannot send credentials of its own to it");
         }
         URI uri = URI.create(address + "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)
                 + "&timeout=" + timeout.toMillis() + "ms");
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", "application/json").GET();
-        Optional<String> authorization = authorization();
+        Optional<String> authorization = tenantAuthorization.isPresent() ? tenantAuthorization : authorization();
         authorization.ifPresent(value -> request.header("Authorization", value));
         CompletableFuture<HttpResponse<byte[]>> exchange =
                 http.sendAsync(request.build(), answer -> new BoundedBody(MAX_ANSWER_BYTES));
         try {
             // one deadline for the answer and its whole body: a trickling body must not hold a measurement
             HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return PrometheusAnswer.parse(name, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8));
+            return PrometheusAnswer.parse(name, response.statusCode(), new String(response.body(), StandardCharsets.UTF_8),
+                    tenantAuthorization.isPresent() ? "the metric (provider.prometheus.credentials)" : "its bearer-token-secret or basic-auth-secret");
         } catch (TimeoutException e) {
             exchange.cancel(true);
             throw timedOut(e);

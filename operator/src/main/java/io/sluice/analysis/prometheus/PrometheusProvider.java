@@ -9,10 +9,14 @@ import io.sluice.analysis.ResolvedArgs;
 import io.sluice.analysis.SecretLookup;
 import io.sluice.api.v1alpha1.Defaults;
 import io.sluice.api.v1alpha1.Metric;
+import io.sluice.api.v1alpha1.PrometheusCredentials;
 import io.sluice.api.v1alpha1.PrometheusMetric;
 import io.sluice.config.SluiceConfig;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
 
@@ -20,8 +24,10 @@ import java.util.TreeMap;
  * Measures metrics with instant queries ({@code GET /api/v1/query}) against the Prometheus endpoints
  * of the operator's configuration ({@code sluice.prometheus.<name>.*}). A metric names its endpoint;
  * an unknown name is an error, never a fallback. Args are rendered into the query as escaped string
- * literals ({@link ArgResolver#render}); every failure becomes an unavailable reading whose reason
- * has the Secret-sourced arg values redacted.
+ * literals ({@link ArgResolver#render}), never one from a Secret; such an arg may only be the
+ * metric's own credential ({@code credentials}), sent in the Authorization header to an endpoint
+ * configured without credentials of its own. Every failure becomes an unavailable reading whose
+ * reason has the Secret-sourced arg values redacted.
  */
 public final class PrometheusProvider implements MetricProvider, AutoCloseable {
     private final Map<String, PrometheusEndpoint> endpoints = new TreeMap<>();
@@ -43,11 +49,12 @@ public final class PrometheusProvider implements MetricProvider, AutoCloseable {
         }
         String endpoint = prometheus.provider == null ? Defaults.PROMETHEUS_PROVIDER : prometheus.provider;
         try {
-            QueryValue value = query(endpoint, ArgResolver.render(prometheus.query, args));
+            Optional<String> authorization = authorization(prometheus.credentials, args);
+            QueryValue value = query(endpoint, ArgResolver.render(prometheus.query, args), authorization);
             if (value instanceof QueryValue.NoData || metric.noData == null || metric.noData.trafficQuery == null) {
                 return new Reading.Taken(value, OptionalDouble.empty());
             }
-            return new Reading.Taken(value, traffic(endpoint, metric.noData.trafficQuery, args));
+            return new Reading.Taken(value, traffic(endpoint, metric.noData.trafficQuery, args, authorization));
         } catch (MeasurementException e) {
             return new Reading.Unavailable(args.redact(e.getMessage()));
         }
@@ -60,13 +67,43 @@ public final class PrometheusProvider implements MetricProvider, AutoCloseable {
      *                              {@link PrometheusAnswer} for which answers are failures)
      */
     public QueryValue query(String endpointName, String promql) throws MeasurementException {
+        return query(endpointName, promql, Optional.empty());
+    }
+
+    private QueryValue query(String endpointName, String promql, Optional<String> authorization) throws MeasurementException {
         PrometheusEndpoint endpoint = endpoints.get(endpointName);
         if (endpoint == null) {
             throw new MeasurementException("no Prometheus named '" + endpointName + "' is configured"
                     + (endpoints.isEmpty() ? " (none is: set sluice.prometheus." + endpointName + ".address)"
                     : " (configured: " + String.join(", ", endpoints.keySet()) + ")"));
         }
-        return endpoint.query(promql);
+        return endpoint.query(promql, authorization);
+    }
+
+    /**
+     * The metric's own Authorization header, from its credential args; empty when it has none. The
+     * values come from Secrets ({@link ResolvedArgs#credential}) and leave only in the header.
+     */
+    private static Optional<String> authorization(PrometheusCredentials credentials, ResolvedArgs args)
+            throws MeasurementException {
+        if (credentials == null) {
+            return Optional.empty();
+        }
+        if (credentials.bearerTokenArg != null) {
+            String token = args.credential(credentials.bearerTokenArg, true).strip();
+            if (token.isEmpty() || token.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new MeasurementException("the bearer token of arg '" + credentials.bearerTokenArg
+                        + "' (credentials.bearerTokenArg) is empty or contains control characters");
+            }
+            return Optional.of("Bearer " + token);
+        }
+        if (credentials.usernameArg != null && credentials.passwordArg != null) {
+            String username = args.credential(credentials.usernameArg, false);
+            String password = args.credential(credentials.passwordArg, true);
+            return Optional.of("Basic " + Base64.getEncoder().encodeToString(
+                    (username + ":" + password).getBytes(StandardCharsets.UTF_8)));
+        }
+        throw new MeasurementException("credentials needs bearerTokenArg, or usernameArg and passwordArg");
     }
 
     @Override
@@ -75,10 +112,11 @@ public final class PrometheusProvider implements MetricProvider, AutoCloseable {
     }
 
     /** The trafficQuery's one number; no data there is an empty traffic, which the assessment counts as no data. */
-    private OptionalDouble traffic(String endpoint, String trafficQuery, ResolvedArgs args) throws MeasurementException {
+    private OptionalDouble traffic(String endpoint, String trafficQuery, ResolvedArgs args, Optional<String> authorization)
+            throws MeasurementException {
         QueryValue traffic;
         try {
-            traffic = query(endpoint, ArgResolver.render(trafficQuery, args));
+            traffic = query(endpoint, ArgResolver.render(trafficQuery, args), authorization);
         } catch (MeasurementException e) {
             throw new MeasurementException("noData.trafficQuery: " + e.getMessage(), e);
         }

@@ -19,6 +19,11 @@ public class PrometheusMetric {
     @Size(min = 1, max = 4096)
     @JsonPropertyDescription("PromQL instant query. {{args.NAME}} is replaced by the arg's value as an escaped "
             + "string literal, so write it where a string belongs, e.g. {app=\"{{args.service}}\"} becomes "
-            + "{app=\"checkout\"}.")
+            + "{app=\"checkout\"}. An arg from a Secret cannot be used here (InvalidSpec): use it in credentials.")
     public String query;
+
+    @JsonPropertyDescription("The metric's own credential for an endpoint configured without one (a multi-tenant "
+            + "gateway): args from Secrets, sent only in the Authorization header. Secret-valued args cannot be used "
+            + "in a query, whose answer the author reads.")
+    public PrometheusCredentials credentials;
 }
