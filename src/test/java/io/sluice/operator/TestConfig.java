@@ -19,6 +19,15 @@ final class TestConfig {
     }
 
     static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls) {
+        return of(gitCache, minFetchInterval, allowFileUrls, io.sluice.manifest.ManifestRules.DEFAULT_ALLOWED_KINDS);
+    }
+
+    /** With {@code sluice.manifests.allowed-kinds} set to {@code allowedKinds}. */
+    static SluiceConfig withAllowedKinds(Path gitCache, java.util.List<String> allowedKinds) {
+        return of(gitCache, Duration.ZERO, true, allowedKinds);
+    }
+
+    static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls, java.util.List<String> allowedKinds) {
         return new SluiceConfig() {
             @Override
             public Git git() {
@@ -138,6 +147,11 @@ final class TestConfig {
             @Override
             public Project project() {
                 return () -> Path.of(".");
+            }
+
+            @Override
+            public Manifests manifests() {
+                return () -> allowedKinds;
             }
 
             @Override

@@ -85,6 +85,23 @@ public interface SluiceConfig {
 
     LeaderElection leaderElection();
 
+    Manifests manifests();
+
+    /** What a Rollout may apply from its Git path. */
+    interface Manifests {
+        /**
+         * The kinds a Rollout may apply, as {@code Kind} for the core group or {@code Kind.group}
+         * ({@code Deployment.apps}, {@code VirtualService.networking.istio.io}), any version; {@code *}
+         * allows every namespaced kind. A manifest of another kind rejects its whole revision
+         * ({@code InvalidManifest}). RBAC kinds and cluster-scoped kinds are refused whatever this says.
+         * The default is what an application delivered by Sluice needs; Secrets, Ingresses,
+         * NetworkPolicies, Jobs and Istio Gateways are left out on purpose (see docs/operations.md).
+         */
+        @WithDefault("Deployment.apps,Service,ConfigMap,ServiceAccount,HorizontalPodAutoscaler.autoscaling,"
+                + "PodDisruptionBudget.policy,VirtualService.networking.istio.io,DestinationRule.networking.istio.io")
+        java.util.List<String> allowedKinds();
+    }
+
     /**
      * Leader election through a {@code coordination.k8s.io/v1} Lease, for running several replicas:
      * only the holder of the Lease reconciles and writes; the others keep their caches warm and take

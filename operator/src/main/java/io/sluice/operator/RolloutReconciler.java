@@ -474,7 +474,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             GitSnapshot snapshot = git.read(request);
             poller.track(request, snapshot.revision()); // from now on a new commit wakes this Rollout; it need not poll itself
             ManifestSet manifests = parsedRevisions.get(snapshot.revision(), gitSpec.pathOrDefault(), snapshot.files());
-            List<String> violations = ManifestRules.violations(manifests, namespace);
+            List<String> violations = ManifestRules.violations(manifests, namespace, config.manifests().allowedKinds());
             if (!violations.isEmpty()) {
                 throw new InvalidManifestException("revision " + ValidationPlanner.shortRevision(snapshot.revision())
                         + " rejected: " + String.join("; ", violations));
