@@ -71,7 +71,22 @@ final class TestConfig {
 
             @Override
             public Webhook webhook() {
-                return java.util.Optional::empty;
+                return new Webhook() {
+                    @Override
+                    public java.util.Optional<String> secret() {
+                        return java.util.Optional.empty();
+                    }
+
+                    @Override
+                    public java.util.Map<String, Repository> repositories() {
+                        return java.util.Map.of();
+                    }
+
+                    @Override
+                    public Duration maxDeliveryAge() {
+                        return Duration.ofMinutes(10);
+                    }
+                };
             }
 
             @Override
@@ -105,6 +120,36 @@ final class TestConfig {
                     @Override
                     public Duration retryBackoff() {
                         return Duration.ofSeconds(1);
+                    }
+
+                    @Override
+                    public Duration maxBackoff() {
+                        return Duration.ofSeconds(30);
+                    }
+
+                    @Override
+                    public Duration maxAge() {
+                        return Duration.ofMinutes(15);
+                    }
+
+                    @Override
+                    public Duration connectTimeout() {
+                        return Duration.ofSeconds(2);
+                    }
+
+                    @Override
+                    public Duration requestTimeout() {
+                        return Duration.ofSeconds(5);
+                    }
+
+                    @Override
+                    public int queuePerDestination() {
+                        return 100;
+                    }
+
+                    @Override
+                    public int maxDestinations() {
+                        return 500;
                     }
                 };
             }

@@ -143,13 +143,40 @@ public interface SluiceConfig {
          */
         Map<String, Target> targets();
 
-        /** Deliveries of one notification before giving up. */
-        @WithDefault("4")
+        /** Deliveries of one notification to one destination before giving up (counted, logged). */
+        @WithDefault("6")
         int attempts();
 
-        /** Wait before the first retry; it doubles for each further one. */
+        /** Wait before the first retry; it doubles for each further one, up to {@link #maxBackoff()}. */
         @WithDefault("1s")
         Duration retryBackoff();
+
+        /** The longest wait between two attempts. */
+        @WithDefault("30s")
+        Duration maxBackoff();
+
+        /** A notification older than this (since its event) is dropped instead of sent: old news. */
+        @WithDefault("15m")
+        Duration maxAge();
+
+        /** Longest wait for a destination to accept the connection. */
+        @WithDefault("2s")
+        Duration connectTimeout();
+
+        /** Longest wait for a destination's answer, per attempt. */
+        @WithDefault("5s")
+        Duration requestTimeout();
+
+        /**
+         * Notifications waiting for one destination (each destination has its own queue and sender, so a
+         * slow one delays only itself); beyond it, new ones to that destination are dropped (counted).
+         */
+        @WithDefault("100")
+        int queuePerDestination();
+
+        /** Destinations with notifications in flight at once; beyond it, notifications to others are dropped. */
+        @WithDefault("500")
+        int maxDestinations();
 
         interface Target {
             /** webhook or slack. */
@@ -224,6 +251,30 @@ public interface SluiceConfig {
          * answers 404 and Sluice relies on polling alone.
          */
         Optional<String> secret();
+
+        /**
+         * Per-repository secrets, by a name of your choice: {@code sluice.webhook.repositories.shop.url=
+         * https://git.example.com/shop/deploy.git} and {@code ...shop.secret=<the webhook's secret>}. A push
+         * naming that repository is accepted only when signed with (GitHub) or carrying (GitLab) that secret,
+         * and it wakes only that repository; the shared {@link #secret()} no longer covers it.
+         */
+        Map<String, Repository> repositories();
+
+        /**
+         * A GitHub push whose {@code repository.pushed_at} is older than this is ignored (answered 202): a
+         * captured delivery cannot be replayed after this long, and within it the delivery id and body
+         * digest recognise a replay.
+         */
+        @WithDefault("10m")
+        Duration maxDeliveryAge();
+
+        interface Repository {
+            /** The repository's URL, in any of its forms (https, ssh, git): they are normalized. */
+            String url();
+
+            /** The secret of this repository's webhook; treated as a secret (never logged). */
+            String secret();
+        }
     }
 
     interface Prometheus {

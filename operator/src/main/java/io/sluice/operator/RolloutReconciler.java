@@ -353,6 +353,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             toRecord.add(RolloutEvent.warning("UnknownFields", "ignored, as this version of Sluice does not know them "
                     + "(a typo, or fields of a newer Sluice): " + String.join(", ", ignored)));
         }
+        Runnable handOverNotifications = announce(rollout, status, toRecord); // recorded in status first
         StatusWriter.Outcome written = statusWriter.write(rollout, status, context);
         if (written == StatusWriter.Outcome.CONFLICT) {
             LOG.debugf("status of %s/%s changed meanwhile; reconciling again", rollout.getMetadata().getNamespace(),
@@ -364,32 +365,63 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     status.phase, status.message);
         }
         events.record(rollout, toRecord);
-        announce(rollout, status, toRecord);
+        handOverNotifications.run();
         return requeue.map(r -> UpdateControl.<Rollout>noUpdate().rescheduleAfter(r)).orElse(UpdateControl.noUpdate());
     }
 
-    /** Hands the events people are told about to the notifier (which never blocks). */
-    private void announce(Rollout rollout, RolloutStatus status, List<RolloutEvent> recorded) {
+    /**
+     * Records the notifications of these events in the status about to be written, one per destination that
+     * wants each ({@code pendingNotifications}, at most {@link io.sluice.api.v1alpha1.PendingNotification#LIMIT}),
+     * and drops the records the notifier has delivered or given up on. Returns what hands the records to the
+     * notifier once that status is written: a restarted operator hands over what an earlier one left.
+     */
+    private Runnable announce(Rollout rollout, RolloutStatus status, List<RolloutEvent> recorded) {
+        var ref = new Notifier.RolloutRef(rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(),
+                rollout.getMetadata().getUid());
+        List<io.sluice.api.v1alpha1.PendingNotification> pending = new ArrayList<>(
+                status.pendingNotifications == null ? List.of() : status.pendingNotifications);
+        pending.removeIf(p -> notifier.settled(ref, p));
         List<Notification> notifications = recorded.stream()
                 .flatMap(e -> NotificationKind.ofEventReason(e.reason()).map(kind -> new Notification(kind,
                         rollout.getMetadata().getNamespace(), rollout.getMetadata().getName(), e.reason(), e.message(),
                         status.stableRevision, status.canaryRevision, status.canaryWeight, clock.instant().toString()))
                         .stream())
                 .toList();
-        if (notifications.isEmpty()) {
-            return;
+        Map<String, Destination> destinations = notifications.isEmpty() && pending.isEmpty() ? Map.of()
+                : destinations(rollout, !notifications.isEmpty());
+        for (Notification n : notifications) {
+            destinations.forEach((reference, d) -> {
+                if (d.wants(n.kind())) {
+                    pending.add(n.pendingFor(reference));
+                }
+            });
         }
-        List<Destination> destinations = destinations(rollout);
-        notifications.forEach(n -> notifier.send(n, destinations));
+        while (pending.size() > io.sluice.api.v1alpha1.PendingNotification.LIMIT) {
+            notifier.overflowed(ref, pending.removeFirst());
+        }
+        status.pendingNotifications = pending.isEmpty() ? null : pending;
+        List<io.sluice.api.v1alpha1.PendingNotification> handed = List.copyOf(pending);
+        return () -> {
+            if (!handed.isEmpty()) {
+                notifier.deliver(ref, handed, destinations);
+            }
+        };
     }
 
-    /** The operator-wide destinations and the Rollout's own, whose URLs are read from its Secrets. */
-    private List<Destination> destinations(Rollout rollout) {
-        List<Destination> out = new ArrayList<>();
-        config.notifications().targets().values().forEach(t -> out.add(new Destination(
+    /**
+     * The operator-wide destinations and the Rollout's own, whose URLs are read from its Secrets, by the
+     * reference a pending notification keeps instead of the URL; a refused URL is reported when announcing.
+     */
+    private Map<String, Destination> destinations(Rollout rollout, boolean announcing) {
+        Map<String, Destination> out = new java.util.LinkedHashMap<>();
+        config.notifications().targets().forEach((name, t) -> out.put("operator:" + name, new Destination(
                 Destination.Type.valueOf(t.type()), t.url(), kinds(t.on().orElse(List.of())))));
         for (var target : rollout.getSpec().notifications == null ? List.<io.sluice.api.v1alpha1.NotificationTarget>of()
                 : rollout.getSpec().notifications) {
+            String reference = "secret:" + target.urlSecretRef.name + "/" + target.urlSecretRef.key;
+            if (out.containsKey(reference)) {
+                continue;
+            }
             String url;
             try {
                 url = secrets.value(rollout.getMetadata().getNamespace(), target.urlSecretRef.name,
@@ -406,6 +438,9 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             String host = urlHost(url);
             Optional<String> refused = outbound().refusal(host);
             if (refused.isPresent()) {
+                if (!announcing) {
+                    continue;
+                }
                 // The URL is a credential: only the Secret is named, not the URL or its host.
                 String why = host.isEmpty() ? refused.get() : refused.get().replace(host, "its host");
                 LOG.warnf("Rollout %s/%s: the notification URL in Secret %s (key %s) is not sent to: %s",
@@ -415,7 +450,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                         + target.urlSecretRef.name + " (key " + target.urlSecretRef.key + ") is not sent to: " + why)));
                 continue;
             }
-            out.add(new Destination(Destination.Type.valueOf(target.type), url,
+            out.put(reference, new Destination(Destination.Type.valueOf(target.type), url,
                     kinds(target.on == null ? List.of() : target.on)));
         }
         return out;

@@ -107,6 +107,11 @@ public class RolloutStatus {
             + "and more as delivery proceeds.")
     public List<Condition> conditions = new ArrayList<>();
 
+    @Size(max = PendingNotification.LIMIT)
+    @JsonPropertyDescription("Notifications not yet delivered, one per destination, oldest first (at most 20): kept "
+            + "here so that none is lost on an operator restart; each is removed once delivered or given up on.")
+    public List<PendingNotification> pendingNotifications;
+
     public Optional<Condition> condition(String type) {
         return conditions == null ? Optional.empty()
                 : conditions.stream().filter(c -> type.equals(c.type)).findFirst();
