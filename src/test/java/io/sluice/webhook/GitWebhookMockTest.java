@@ -122,10 +122,13 @@ class GitWebhookMockTest {
         assertThat(pushes.events()).as("the captured delivery, sent again").hasSize(1);
         assertThat(git.fetchCount(url())).isEqualTo(fetches + 1);
 
-        given().body(payload).contentType("application/json")
+        // A new push (a new body: its commit differs) under a new delivery id is acted on; the same body
+        // under a new id is a replay too (the id is not signed): see GitWebhookPerRepositoryMockTest.
+        String next = githubPayload("https://127.0.0.1/deploy.git", "git@127.0.0.1:deploy.git");
+        given().body(next).contentType("application/json")
                 .header("X-GitHub-Event", "push")
                 .header("X-GitHub-Delivery", java.util.UUID.randomUUID().toString())
-                .header("X-Hub-Signature-256", "sha256=" + hmacSha256(SECRET, payload))
+                .header("X-Hub-Signature-256", "sha256=" + hmacSha256(SECRET, next))
                 .when().post("/webhooks/git")
                 .then().statusCode(202).body("repositories", equalTo(1));
         assertThat(pushes.events()).as("a new delivery").hasSize(2);
@@ -243,9 +246,9 @@ class GitWebhookMockTest {
 
     private static String githubPayload(String cloneUrl, String sshUrl) {
         return """
-                {"ref": "refs/heads/main", "after": "0000000000000000000000000000000000000000",
+                {"ref": "refs/heads/main", "after": "%s",
                  "repository": {"clone_url": "%s", "ssh_url": "%s"}}
-                """.formatted(cloneUrl, sshUrl);
+                """.formatted(java.util.UUID.randomUUID().toString().replace("-", ""), cloneUrl, sshUrl);
     }
 
     private static String hmacSha256(String key, String body) throws Exception {
