@@ -60,7 +60,11 @@ class MetricsDocumentedTest {
         metrics.measured("shop", "checkout", "error-rate", 0.002);
         metrics.analysisCompleted(AnalysisPhase.Successful);
         metrics.refresh();
-        new Leadership(TestConfig.of(cache), registry);
+        Leadership leadership = new Leadership(TestConfig.of(cache), registry);
+        new io.sluice.webhook.GitWebhookResource(TestConfig.of(cache), null, null, leadership, Clock.systemUTC(), registry);
+        new io.sluice.notify.webhook.WebhookNotifier(new io.sluice.notify.webhook.WebhookNotifier.Settings(1,
+                Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(1),
+                Duration.ofSeconds(1), 1, 1), io.sluice.notify.PendingStore.NONE, Clock.systemUTC(), registry).close();
         new WatchHealth(() -> null, TestConfig.of(cache), Clock.systemUTC(), registry);
 
         Set<String> names = new TreeSet<>();
