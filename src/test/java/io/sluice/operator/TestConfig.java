@@ -19,15 +19,26 @@ final class TestConfig {
     }
 
     static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls) {
-        return of(gitCache, minFetchInterval, allowFileUrls, io.sluice.manifest.ManifestRules.DEFAULT_ALLOWED_KINDS);
+        return of(gitCache, minFetchInterval, allowFileUrls, Duration.ofSeconds(10), Duration.ofSeconds(10));
     }
 
     /** With {@code sluice.manifests.allowed-kinds} set to {@code allowedKinds}. */
     static SluiceConfig withAllowedKinds(Path gitCache, java.util.List<String> allowedKinds) {
-        return of(gitCache, Duration.ZERO, true, allowedKinds);
+        return of(gitCache, Duration.ZERO, true, Duration.ofSeconds(10), Duration.ofSeconds(10), allowedKinds);
     }
 
-    static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls, java.util.List<String> allowedKinds) {
+    /**
+     * With {@code gitTimeout} as the deadline of a whole fetch, and reconciles waiting {@code readWait}
+     * for a fetch (the other factories wait for the whole fetch, so that tests read synchronously).
+     */
+    static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls, Duration gitTimeout,
+            Duration readWait) {
+        return of(gitCache, minFetchInterval, allowFileUrls, gitTimeout, readWait,
+                io.sluice.manifest.ManifestRules.DEFAULT_ALLOWED_KINDS);
+    }
+
+    static SluiceConfig of(Path gitCache, Duration minFetchInterval, boolean allowFileUrls, Duration gitTimeout,
+            Duration readWait, java.util.List<String> allowedKinds) {
         return new SluiceConfig() {
             @Override
             public Git git() {
@@ -39,7 +50,7 @@ final class TestConfig {
 
                     @Override
                     public Duration timeout() {
-                        return Duration.ofSeconds(10);
+                        return gitTimeout;
                     }
 
                     @Override
@@ -65,6 +76,41 @@ final class TestConfig {
                     @Override
                     public long maxManifestBytes() {
                         return io.sluice.source.jgit.JGitSource.ManifestLimits.DEFAULT.maxBytes();
+                    }
+
+                    @Override
+                    public Duration readWait() {
+                        return readWait;
+                    }
+
+                    @Override
+                    public int maxConcurrentFetches() {
+                        return io.sluice.source.jgit.JGitSource.DEFAULT_MAX_CONCURRENT_FETCHES;
+                    }
+
+                    @Override
+                    public int fetchDepth() {
+                        return 1;
+                    }
+
+                    @Override
+                    public long cacheMaxBytes() {
+                        return io.sluice.source.jgit.JGitSource.DEFAULT_CACHE_MAX_BYTES;
+                    }
+
+                    @Override
+                    public int maxManifestObjects() {
+                        return io.sluice.manifest.ManifestSet.Limits.DEFAULT.maxObjects();
+                    }
+
+                    @Override
+                    public Duration maxParseTime() {
+                        return io.sluice.manifest.ManifestSet.Limits.DEFAULT.maxParseTime();
+                    }
+
+                    @Override
+                    public long parsedCacheMaxBytes() {
+                        return io.sluice.manifest.ParsedRevisions.DEFAULT_MAX_BYTES;
                     }
                 };
             }

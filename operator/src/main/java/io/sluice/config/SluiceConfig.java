@@ -210,9 +210,41 @@ public interface SluiceConfig {
         @WithDefault("${java.io.tmpdir}/sluice-git")
         Path cacheDir();
 
-        /** Timeout of one network operation (connect, fetch) against a Git server. */
+        /**
+         * Deadline of a whole fetch from a Git server (connect, negotiation, download), however slowly the
+         * server answers; also the timeout of each read within it. A fetch past it is stopped and the
+         * Rollout's source reports {@code GitTimeout}.
+         */
         @WithDefault("30s")
         Duration timeout();
+
+        /**
+         * How long a reconcile waits for a fetch it started or found running. Past it, the reconcile goes on
+         * with the commit the mirror fetched last time (or reports {@code GitFetching} on a first fetch) and
+         * the Rollout is reconciled again when the fetch ends, so slow or silent Git servers never hold the
+         * reconcile threads that rollbacks need.
+         */
+        @WithDefault("1s")
+        Duration readWait();
+
+        /** Fetches running at once, over all repositories; each also holds its mirror alone. */
+        @WithDefault("16")
+        int maxConcurrentFetches();
+
+        /**
+         * Commits of history fetched for a branch or tag (only the one a Rollout names is fetched); 0 for
+         * all. A Rollout whose ref is a commit id fetches every branch and tag with full history.
+         */
+        @WithDefault("1")
+        int fetchDepth();
+
+        /**
+         * Disk the mirrors may use in all. Checked before each fetch: over it, the least recently read
+         * idle mirrors are deleted, and if that is not enough the fetch is refused ({@code GitCacheFull})
+         * rather than fill the volume. The default stays below the chart's 2Gi {@code git.cacheSizeLimit}.
+         */
+        @WithDefault("1610612736")
+        long cacheMaxBytes();
 
         /**
          * A repository is fetched at most this often, however many Rollouts ask for it. A push webhook
@@ -242,6 +274,25 @@ public interface SluiceConfig {
          */
         @WithDefault("16777216")
         long maxManifestBytes();
+
+        /**
+         * The most Kubernetes objects (YAML documents) one revision's path may hold: many tiny documents
+         * are cheap as text and costly as parsed objects. More is {@code ManifestTooLarge} on that Rollout.
+         */
+        @WithDefault("5000")
+        int maxManifestObjects();
+
+        /** The longest the YAML of one revision may take to parse; longer is {@code ManifestTooLarge}. */
+        @WithDefault("10s")
+        Duration maxParseTime();
+
+        /**
+         * Parsed revisions are kept for the Rollouts that read them (at most 1024) up to this many bytes of
+         * YAML in all, the least recently used dropped first; a revision larger than it alone is parsed on
+         * each read instead of kept.
+         */
+        @WithDefault("33554432")
+        long parsedCacheMaxBytes();
     }
 
     interface Webhook {

@@ -8,10 +8,12 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 
 /** The Kubernetes objects of one revision of the source, parsed from its YAML files. */
 public final class ManifestSet {
@@ -31,16 +33,41 @@ public final class ManifestSet {
     }
 
     /**
+     * What parsing one revision may cost, beyond the file and byte limits its reading already checked.
+     *
+     * @param maxObjects   Kubernetes objects (non-empty YAML documents) in all
+     * @param maxParseTime the longest the whole parse may take
+     */
+    public record Limits(int maxObjects, Duration maxParseTime) {
+        public static final Limits DEFAULT = new Limits(5000, Duration.ofSeconds(10));
+    }
+
+    /**
      * Parses every file (multi-document YAML allowed; empty documents skipped). The whole set is
      * rejected on the first broken document, so a revision is used entirely or not at all.
      */
     public static ManifestSet parse(Map<String, String> files) throws InvalidManifestException {
+        return parse(files, Limits.DEFAULT, System::nanoTime);
+    }
+
+    /**
+     * Like {@link #parse(Map)}, within {@code limits}: past one, the revision is rejected with reason
+     * ManifestTooLarge. The time is checked between documents ({@code nanoTime} is the clock).
+     */
+    public static ManifestSet parse(Map<String, String> files, Limits limits, LongSupplier nanoTime)
+            throws InvalidManifestException {
         List<Manifest> manifests = new ArrayList<>();
+        long deadline = nanoTime.getAsLong() + limits.maxParseTime().toNanos();
         for (var file : files.entrySet()) {
             int document = 0;
             try (MappingIterator<Object> docs = YAML.readerFor(Object.class).readValues(file.getValue())) {
                 while (docs.hasNextValue()) {
                     document++;
+                    if (nanoTime.getAsLong() - deadline > 0) {
+                        throw new InvalidManifestException("ManifestTooLarge", "parsing the revision's YAML took longer "
+                                + "than " + limits.maxParseTime().toMillis() + " ms (the operator's limit: "
+                                + "sluice.git.max-parse-time), at " + file.getKey() + "; nothing of it is applied");
+                    }
                     Object doc = docs.nextValue();
                     if (doc == null) {
                         continue;
@@ -48,6 +75,11 @@ public final class ManifestSet {
                     String where = file.getKey() + (document > 1 ? " (document " + document + ")" : "");
                     if (!(doc instanceof Map<?, ?> map)) {
                         throw new InvalidManifestException(where + ": not a Kubernetes object (expected a mapping)");
+                    }
+                    if (manifests.size() >= limits.maxObjects()) {
+                        throw new InvalidManifestException("ManifestTooLarge", "the revision holds more than "
+                                + limits.maxObjects() + " objects (the operator's limit: sluice.git.max-manifest-objects), "
+                                + "at " + where + "; nothing of it is applied");
                     }
                     manifests.add(new Manifest(file.getKey(), document, toObject(map, where)));
                 }

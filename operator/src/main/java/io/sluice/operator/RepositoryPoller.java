@@ -86,6 +86,24 @@ public class RepositoryPoller {
     public RepositoryPoller(GitSource git, Clock clock) {
         this.git = git;
         this.clock = clock;
+        git.onFetchEnded(this::fetchEnded);
+    }
+
+    /**
+     * A fetch that a reconcile did not wait for ended: the Rollouts reading that repository are
+     * reconciled again, to read what it fetched (or report why it failed).
+     */
+    void fetchEnded(String repository) {
+        rollouts.get().filter(r -> readsRepository(r, repository)).forEach(wake);
+    }
+
+    private static boolean readsRepository(Rollout r, String repository) {
+        var gitSpec = r.getSpec() == null || r.getSpec().source == null ? null : r.getSpec().source.git;
+        try {
+            return gitSpec != null && gitSpec.url != null && RepositoryUrls.normalize(gitSpec.url).equals(repository);
+        } catch (IllegalArgumentException blank) {
+            return false;
+        }
     }
 
     /** Where the Rollouts are (the controller's cache) and how one is woken (an event for its reconcile). */
@@ -158,7 +176,7 @@ public class RepositoryPoller {
             GitRequest request = new GitRequest(latest.url(), latest.ref(), latest.path(), latest.credentials(), interval);
             GitSnapshot snapshot;
             try {
-                snapshot = git.read(request);
+                snapshot = git.readWaiting(request); // on the poller's own thread: it may wait for the fetch
             } catch (SourceException e) {
                 // Rollouts that still show their source as ready learn of the problem now; the others
                 // already retry on their own (sluice.retry-interval).

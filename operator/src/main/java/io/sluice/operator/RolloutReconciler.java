@@ -98,7 +98,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final RepositoryPoller poller;
     /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
     private volatile io.sluice.net.OutboundPolicy outboundPolicy;
-    private final io.sluice.manifest.ParsedRevisions parsedRevisions = new io.sluice.manifest.ParsedRevisions(1024);
+    private final io.sluice.manifest.ParsedRevisions parsedRevisions;
     /** What each commit's path deploys, hashed: the revision's identity. */
     private final io.sluice.manifest.ContentHash contentHashes = new io.sluice.manifest.ContentHash(4096);
 
@@ -117,6 +117,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         this.executor = executor;
         this.planner = new DeliveryPlanner(config.timerResolution());
         this.config = config;
+        this.parsedRevisions = io.sluice.manifest.ParsedRevisions.of(config.git());
         this.clock = clock;
     }
 
@@ -558,7 +559,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
             return new Observed(SourceOutcome.failed(new Problem(e.reason(), e.getMessage())),
                     concat(ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), duplicateMetrics), Optional.empty());
         } catch (InvalidManifestException e) {
-            return new Observed(SourceOutcome.failed(new Problem("InvalidManifest", e.getMessage())),
+            return new Observed(SourceOutcome.failed(new Problem(e.reason(), e.getMessage())),
                     concat(ReferenceCheck.problemsWithTemplates(missingTemplates, namespace), duplicateMetrics), Optional.empty());
         }
     }

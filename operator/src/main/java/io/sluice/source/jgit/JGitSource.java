@@ -49,14 +49,45 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantLock;
+import jakarta.annotation.PreDestroy;
+import org.eclipse.jgit.transport.TagOpt;
+import java.nio.file.FileVisitResult;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
  * Git over JGit, with one bare mirror per repository and credentials, shared by every Rollout
- * that reads it. A mirror is fetched at most once per {@code minFetchInterval} (sooner after
- * {@link #invalidate}); concurrent readers of the same mirror wait for one fetch instead of starting
+ * that reads it. A ref of a mirror is fetched at most once per {@code minFetchInterval} (sooner after
+ * {@link #invalidate}); concurrent readers of the same ref wait for one fetch instead of starting
  * their own. Mirrors nobody has read for {@code mirrorIdleTimeout} are deleted, bounding disk use.
+ *
+ * <p>Fetches run on threads of their own (virtual threads, at most {@code maxConcurrentFetches} at
+ * once, one per mirror at a time), never on the caller's: {@link #read} waits at most {@code readWait}
+ * for one, then goes on with the commit the mirror already has (or reports that the first fetch is
+ * still running), and {@link #onFetchEnded} listeners hear when such a fetch ends. Every fetch has a
+ * deadline for the whole operation, {@code timeout}: then it is stopped (its thread interrupted, which
+ * closes its socket) and reported as {@code GitTimeout}, however slowly the server kept trickling.
+ * No lock is held while waiting on the network.
+ *
+ * <p>A fetch takes only what the Rollout reads: the one branch or tag it names, at depth
+ * {@code fetchDepth} (a commit id fetches every branch and tag, with history). Before a fetch, the
+ * cache is brought under {@code cacheMaxBytes} by deleting the least recently read idle mirrors;
+ * when that is not enough the fetch is refused ({@code GitCacheFull}) rather than fill the volume.
  *
  * <p>Mirrors are keyed by URL and credentials together, so a Rollout without credentials can never
  * read what another tenant's credentials fetched.
@@ -70,17 +101,43 @@ public class JGitSource implements GitSource {
     private static final Pattern COMMIT_ID = Pattern.compile("^[0-9a-f]{40}$");
     private static final Pattern URL_USERINFO = Pattern.compile("(?<=://)[^/@\\s]+@");
     private static final long MAX_FILE_BYTES = 1024 * 1024;
+    private static final String TRASH_PREFIX = ".evicted-";
+    /** Below the chart's 2Gi emptyDir for the cache, so the operator refuses a fetch before the kubelet evicts the pod. */
+    public static final long DEFAULT_CACHE_MAX_BYTES = 1536L * 1024 * 1024;
+    public static final int DEFAULT_MAX_CONCURRENT_FETCHES = 16;
 
     /**
-     * @param cacheDir          where the mirrors live, one directory each
-     * @param timeout           of one network operation against a Git server
-     * @param minFetchInterval  a mirror is fetched at most this often unless invalidated
-     * @param mirrorIdleTimeout a mirror nobody read for this long is deleted by {@link #evictIdle()}
+     * @param cacheDir             where the mirrors live, one directory each
+     * @param timeout              deadline of a whole fetch (and of each read within it)
+     * @param minFetchInterval     a ref is fetched at most this often unless invalidated
+     * @param mirrorIdleTimeout    a mirror nobody read for this long is deleted by {@link #evictIdle()}
+     * @param readWait             how long {@link #read} waits for a fetch before going on without it
+     * @param fetchDepth           commits of history fetched for a branch or tag; 0: all
+     * @param cacheMaxBytes        disk the mirrors may use in all, checked before each fetch
+     * @param maxConcurrentFetches fetches running at once, over all repositories
      */
     public record Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout,
-                           ManifestLimits limits) {
+                           ManifestLimits limits, Duration readWait, int fetchDepth, long cacheMaxBytes,
+                           int maxConcurrentFetches) {
         public Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout) {
             this(cacheDir, timeout, minFetchInterval, mirrorIdleTimeout, ManifestLimits.DEFAULT);
+        }
+
+        /** Readers wait for a fetch up to its deadline, as a caller of its own thread wants. */
+        public Settings(Path cacheDir, Duration timeout, Duration minFetchInterval, Duration mirrorIdleTimeout,
+                        ManifestLimits limits) {
+            this(cacheDir, timeout, minFetchInterval, mirrorIdleTimeout, limits, timeout, 1, DEFAULT_CACHE_MAX_BYTES,
+                    DEFAULT_MAX_CONCURRENT_FETCHES);
+        }
+
+        public Settings withReadWait(Duration wait) {
+            return new Settings(cacheDir, timeout, minFetchInterval, mirrorIdleTimeout, limits, wait, fetchDepth,
+                    cacheMaxBytes, maxConcurrentFetches);
+        }
+
+        public Settings withCacheMaxBytes(long max) {
+            return new Settings(cacheDir, timeout, minFetchInterval, mirrorIdleTimeout, limits, readWait, fetchDepth,
+                    max, maxConcurrentFetches);
         }
     }
 
@@ -100,17 +157,25 @@ public class JGitSource implements GitSource {
     private final Map<String, Mirror> mirrors = new ConcurrentHashMap<>();
     private final Counter fetchesSucceeded;
     private final Counter fetchesFailed;
+    private final Semaphore fetchSlots;
+    /** Ends fetches at their deadline; its tasks never block. */
+    private final ScheduledExecutorService deadlines = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("sluice-git-deadlines").factory());
+    private final List<Consumer<String>> fetchEndedListeners = new CopyOnWriteArrayList<>();
 
     @Inject
     public JGitSource(SluiceConfig config, Clock clock, MeterRegistry meters) {
         this(new Settings(config.git().cacheDir(), config.git().timeout(), config.git().minFetchInterval(),
                 config.git().mirrorIdleTimeout(),
-                new ManifestLimits(config.git().maxManifestFiles(), config.git().maxManifestBytes())), clock, meters);
+                new ManifestLimits(config.git().maxManifestFiles(), config.git().maxManifestBytes()),
+                config.git().readWait(), config.git().fetchDepth(), config.git().cacheMaxBytes(),
+                config.git().maxConcurrentFetches()), clock, meters);
     }
 
     public JGitSource(Settings settings, Clock clock, MeterRegistry meters) {
         this.settings = settings;
         this.clock = clock;
+        this.fetchSlots = new Semaphore(Math.max(1, settings.maxConcurrentFetches()));
         // No repository label: the number of repositories is unbounded, the number of outcomes is not.
         this.fetchesSucceeded = fetchCounter(meters, "success");
         this.fetchesFailed = fetchCounter(meters, "failure");
@@ -123,76 +188,335 @@ public class JGitSource implements GitSource {
                 .register(meters);
     }
 
+    @PreDestroy
+    void stop() {
+        deadlines.shutdownNow();
+    }
+
+    /** What is known of one ref of a mirror; guarded by the mirror's monitor. */
+    private static final class RefState {
+        Instant lastFetch;
+        /** The last fetch's failure, replayed to readers for minFetchInterval instead of each fetching again. */
+        SourceException lastFailure;
+        Instant failedAt;
+        /** Set by {@link #invalidate}; cleared when a fetch starts. */
+        boolean stale;
+        /** The fetch of this ref now running, until its thread ends. */
+        Fetch running;
+    }
+
+    /** One fetch: its outcome is known at the latest at its deadline, even if its thread lingers. */
+    private static final class Fetch {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final long startedNanos = System.nanoTime();
+        final Instant startedAt;
+        volatile Thread thread;
+        volatile Transport transport;
+        /** A reader went on without waiting for the end: tell the listeners when it ends. */
+        volatile boolean deferred;
+
+        Fetch(Instant startedAt) {
+            this.startedAt = startedAt;
+        }
+    }
+
     private final class Mirror {
         final String key;
         final Path dir;
         /** {@link RepositoryUrls#normalize} of the URL, to find the mirror when its repository is invalidated. */
         final String repository;
-        final ReentrantLock lock = new ReentrantLock();
+        /** Readers and fetches using the mirror now; -1 once evicted (then it is never used again). */
+        final AtomicInteger users = new AtomicInteger();
+        /** One fetch writes into the mirror at a time. */
+        final Semaphore writer = new Semaphore(1);
         final AtomicLong fetches = new AtomicLong();
-        /** Set by {@link #invalidate} without the lock; cleared under it when a fetch starts. */
-        volatile boolean stale;
+        final Map<String, RefState> refs = new HashMap<>();
         volatile Instant lastUsed = clock.instant();
-        Instant lastFetch;
-        /** The last fetch's failure, replayed to readers for minFetchInterval instead of each fetching again. */
-        SourceException lastFailure;
-        Instant failedAt;
-        boolean evicted;
+        boolean initialized;
 
         Mirror(String key, String repository) {
             this.key = key;
             this.dir = settings.cacheDir().resolve(key);
             this.repository = repository;
         }
+
+        boolean acquire() {
+            while (true) {
+                int now = users.get();
+                if (now < 0) {
+                    return false;
+                }
+                if (users.compareAndSet(now, now + 1)) {
+                    return true;
+                }
+            }
+        }
+
+        void release() {
+            users.decrementAndGet();
+        }
+    }
+
+    /**
+     * Calls {@code listener} with the repository key ({@link RepositoryUrls#normalize}) when a fetch ends
+     * that a reader did not wait for, so that its Rollouts can be read again.
+     */
+    @Override
+    public void onFetchEnded(Consumer<String> listener) {
+        fetchEndedListeners.add(listener);
     }
 
     @Override
     public GitSnapshot read(GitRequest request) throws SourceException {
+        return read(request, settings.readWait());
+    }
+
+    /** Waits for a needed fetch to its end or deadline: for callers on threads of their own (the poller). */
+    @Override
+    public GitSnapshot readWaiting(GitRequest request) throws SourceException {
+        return read(request, settings.timeout());
+    }
+
+    private GitSnapshot read(GitRequest request, Duration wait) throws SourceException {
         String key = mirrorKey(request);
         String repository = RepositoryUrls.normalize(request.url());
         while (true) {
             Mirror mirror = mirrors.computeIfAbsent(key, k -> new Mirror(k, repository));
-            mirror.lock.lock();
+            if (!mirror.acquire()) {
+                continue; // evicted after this reader found it: its entry is gone, the next lookup makes a new one
+            }
             try {
-                if (mirror.evicted) {
-                    continue; // deleted while this reader waited for it: start over with a new one
-                }
                 mirror.lastUsed = clock.instant();
-                return readLocked(mirror, request);
+                return readAcquired(mirror, request, wait);
             } finally {
-                mirror.lock.unlock();
+                mirror.release();
             }
         }
     }
 
-    private GitSnapshot readLocked(Mirror mirror, GitRequest request) throws SourceException {
+    private GitSnapshot readAcquired(Mirror mirror, GitRequest request, Duration wait) throws SourceException {
         try (Git git = open(mirror)) {
-            Instant now = clock.instant();
+            Repository repo = git.getRepository();
+            boolean known = known(repo, request.ref());
             Duration maxAge = request.maxAge().compareTo(settings.minFetchInterval()) > 0
                     ? request.maxAge() : settings.minFetchInterval();
-            boolean fresh = mirror.lastFetch != null && mirror.lastFetch.plus(maxAge).isAfter(now);
-            if (mirror.lastFailure != null && mirror.failedAt.plus(settings.minFetchInterval()).isAfter(now)) {
-                // A server that just failed (maybe after a long timeout) is not asked again by every waiting reader.
-                throw new SourceException(mirror.lastFailure.reason(), mirror.lastFailure.getMessage());
-            }
-            if (!fresh || mirror.stale || !known(git.getRepository(), request.ref())) {
-                // Cleared before fetching, so that a push reported during this fetch causes the next one.
-                mirror.stale = false;
-                try {
-                    fetch(git, mirror, request);
-                } catch (SourceException e) {
-                    mirror.stale = true;
-                    mirror.lastFailure = e;
-                    mirror.failedAt = clock.instant();
-                    throw e;
+            Fetch fetch;
+            SourceException lastFailure;
+            synchronized (mirror) {
+                RefState ref = mirror.refs.computeIfAbsent(request.ref(), r -> new RefState());
+                Instant now = clock.instant();
+                lastFailure = ref.lastFailure;
+                if (ref.running == null && lastFailure != null && ref.failedAt.plus(settings.minFetchInterval()).isAfter(now)) {
+                    // A server that just failed (maybe after a long timeout) is not asked again by every reader.
+                    throw copy(lastFailure);
                 }
-                mirror.lastFailure = null;
-                mirror.lastFetch = now;
+                boolean fresh = ref.lastFetch != null && ref.lastFetch.plus(maxAge).isAfter(now);
+                if (ref.running == null && (!fresh || ref.stale || !known)) {
+                    // Cleared before fetching, so that a push reported during this fetch causes the next one.
+                    ref.stale = false;
+                    ref.running = startFetch(mirror, ref, request);
+                }
+                fetch = ref.running;
             }
-            return snapshot(git.getRepository(), request);
+            // Waiting as long as the fetch may take means waiting for its end, which its deadline bounds.
+            Duration waitFor = fetch == null || wait.compareTo(settings.timeout()) < 0 ? wait
+                    : Duration.ofNanos(remaining(fetch)).plusSeconds(2);
+            if (fetch != null && !awaitEnd(fetch, waitFor)) {
+                fetch.deferred = true;
+                if (!fetch.done.isDone()) {
+                    if (lastFailure != null) {
+                        throw copy(lastFailure); // still failing until the retry succeeds
+                    }
+                    if (!known) {
+                        throw new SourceException("GitFetching", "fetching " + redact(request.url()) + " (ref '"
+                                + request.ref() + "'), started " + seconds(Duration.ofNanos(System.nanoTime()
+                                - fetch.startedNanos)) + " ago; it ends by its deadline (sluice.git.timeout, "
+                                + seconds(settings.timeout()) + ") and the Rollout is read again then");
+                    }
+                    return snapshot(repo, request); // the commit fetched last time, while the fetch goes on
+                }
+            }
+            if (fetch != null) {
+                try {
+                    fetch.done.join();
+                } catch (CompletionException e) {
+                    throw e.getCause() instanceof SourceException se ? copy(se)
+                            : new SourceException("GitUnreachable", "cannot fetch " + redact(request.url()) + ": "
+                                    + withoutServerText(redact(rootMessage(e.getCause()))), e.getCause());
+                }
+            }
+            return snapshot(repo, request);
         } catch (IOException e) {
             throw new SourceException("GitCacheError", "cannot use the local Git mirror: " + redact(e.getMessage()), e);
         }
+    }
+
+    /** Whether the fetch ended within {@code wait}; an interrupted caller stops waiting. */
+    private static boolean awaitEnd(Fetch fetch, Duration wait) {
+        try {
+            fetch.done.get(Math.max(0, wait.toMillis()), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    private static SourceException copy(SourceException e) {
+        return new SourceException(e.reason(), e.getMessage());
+    }
+
+    /** Starts the fetch of one ref on a thread of its own; called with the mirror's monitor held, so it never blocks. */
+    private Fetch startFetch(Mirror mirror, RefState ref, GitRequest request) {
+        Fetch fetch = new Fetch(clock.instant());
+        mirror.fetches.incrementAndGet();
+        mirror.users.incrementAndGet(); // the caller holds a use, so the mirror is not evicted: the fetch keeps one too
+        Thread thread = Thread.ofVirtual().name("sluice-git-fetch-" + mirror.key.substring(0, 8)).unstarted(() -> {
+            try {
+                runFetch(mirror, fetch, request);
+            } finally {
+                ended(mirror, ref, fetch, request);
+            }
+        });
+        fetch.thread = thread;
+        deadlines.schedule(() -> expire(mirror, ref, fetch, request), settings.timeout().toMillis(), TimeUnit.MILLISECONDS);
+        thread.start();
+        return fetch;
+    }
+
+    private void runFetch(Mirror mirror, Fetch fetch, GitRequest request) {
+        boolean slot = false;
+        boolean writer = false;
+        try {
+            slot = fetchSlots.tryAcquire(remaining(fetch), TimeUnit.NANOSECONDS);
+            if (!slot) {
+                throw new SourceException("GitTimeout", "cannot fetch " + redact(request.url()) + ": no fetch could "
+                        + "start within " + seconds(settings.timeout()) + " (sluice.git.timeout), all "
+                        + settings.maxConcurrentFetches() + " fetch slots (sluice.git.max-concurrent-fetches) were busy");
+            }
+            writer = mirror.writer.tryAcquire(remaining(fetch), TimeUnit.NANOSECONDS);
+            if (!writer) {
+                throw new SourceException("GitTimeout", "cannot fetch " + redact(request.url()) + ": another fetch of "
+                        + "the repository did not end within " + seconds(settings.timeout()) + " (sluice.git.timeout)");
+            }
+            ensureCacheRoom(mirror);
+            try (Git git = open(mirror)) {
+                fetch(git, mirror, fetch, request);
+            }
+            fetch.done.complete(null);
+        } catch (SourceException e) {
+            fetch.done.completeExceptionally(e);
+        } catch (InterruptedException e) {
+            fetch.done.completeExceptionally(timedOut(request));
+        } catch (IOException | RuntimeException e) {
+            fetch.done.completeExceptionally(new SourceException("GitCacheError", "cannot use the local Git mirror: "
+                    + redact(e.getMessage()), e));
+        } finally {
+            if (writer) {
+                mirror.writer.release();
+            }
+            if (slot) {
+                fetchSlots.release();
+            }
+        }
+    }
+
+    /** Nanoseconds left before the fetch's deadline. */
+    private long remaining(Fetch fetch) {
+        return Math.max(0, fetch.startedNanos + settings.timeout().toNanos() - System.nanoTime());
+    }
+
+    /** At the deadline: the fetch fails for its readers now, and its thread is stopped. */
+    private void expire(Mirror mirror, RefState ref, Fetch fetch, GitRequest request) {
+        if (!fetch.done.completeExceptionally(timedOut(request))) {
+            return;
+        }
+        fetchesFailed.increment();
+        synchronized (mirror) {
+            record(ref, fetch);
+        }
+        LOG.infof("stopped the fetch of %s at its deadline (%s)", redact(request.url()), seconds(settings.timeout()));
+        Thread thread = fetch.thread;
+        if (thread != null) {
+            thread.interrupt(); // on a virtual thread this closes a socket it is blocked on
+        }
+        Transport transport = fetch.transport;
+        if (transport != null) {
+            try {
+                transport.close();
+            } catch (RuntimeException ignored) {
+                // stopping is best effort; its readers already have their answer
+            }
+        }
+        if (fetch.deferred) {
+            fetchEnded(mirror);
+        }
+    }
+
+    /** The fetch's thread ended (maybe long after its deadline). */
+    private void ended(Mirror mirror, RefState ref, Fetch fetch, GitRequest request) {
+        boolean deferred;
+        synchronized (mirror) {
+            if (!fetch.done.isDone()) {
+                fetch.done.completeExceptionally(timedOut(request)); // cannot happen: runFetch always completes it
+            }
+            record(ref, fetch);
+            if (ref.running == fetch) {
+                ref.running = null;
+            }
+            deferred = fetch.deferred;
+        }
+        mirror.release();
+        if (deferred && !isTimeout(fetch)) {
+            fetchEnded(mirror); // (a fetch stopped at its deadline told them then)
+        }
+    }
+
+    private static boolean isTimeout(Fetch fetch) {
+        try {
+            fetch.done.join();
+            return false;
+        } catch (CompletionException e) {
+            return e.getCause() instanceof SourceException se && "GitTimeout".equals(se.reason());
+        }
+    }
+
+    private void record(RefState ref, Fetch fetch) {
+        try {
+            fetch.done.join();
+            ref.lastFailure = null;
+            if (ref.lastFetch == null || ref.lastFetch.isBefore(fetch.startedAt)) {
+                ref.lastFetch = fetch.startedAt;
+            }
+        } catch (CompletionException e) {
+            ref.stale = true;
+            ref.lastFailure = e.getCause() instanceof SourceException se ? se
+                    : new SourceException("GitUnreachable", String.valueOf(e.getCause().getMessage()));
+            ref.failedAt = clock.instant();
+        }
+    }
+
+    private void fetchEnded(Mirror mirror) {
+        for (Consumer<String> listener : fetchEndedListeners) {
+            try {
+                listener.accept(mirror.repository);
+            } catch (RuntimeException e) {
+                LOG.warnf(e, "a listener of ended Git fetches failed");
+            }
+        }
+    }
+
+    private SourceException timedOut(GitRequest request) {
+        return new SourceException("GitTimeout", "cannot fetch " + redact(request.url()) + ": the server did not "
+                + "complete the fetch within " + seconds(settings.timeout()) + " (sluice.git.timeout); it was stopped");
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
     /**
@@ -203,8 +527,12 @@ public class JGitSource implements GitSource {
     public void invalidate(String url) {
         String repository = RepositoryUrls.normalize(url);
         mirrors.values().stream().filter(m -> m.repository.equals(repository)).forEach(m -> {
-            m.stale = true;
-            m.lastFailure = null; // a push says the server is there: ask it again
+            synchronized (m) {
+                m.refs.values().forEach(ref -> {
+                    ref.stale = true;
+                    ref.lastFailure = null; // a push says the server is there: ask it again
+                });
+            }
         });
     }
 
@@ -220,44 +548,175 @@ public class JGitSource implements GitSource {
 
     /**
      * Deletes the mirrors nobody has read for {@code mirrorIdleTimeout}; a later read clones again.
-     * A mirror being read is never deleted.
+     * A mirror being read or fetched is skipped (and tried again next time), never waited for.
      */
     @Scheduled(every = "1m", delayed = "1m", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     public void evictIdle() {
         Instant cutoff = clock.instant().minus(settings.mirrorIdleTimeout());
         for (Mirror mirror : mirrors.values()) {
-            if (mirror.lastUsed.isAfter(cutoff) || !mirror.lock.tryLock()) {
-                continue;
-            }
-            try {
-                if (mirror.lastUsed.isAfter(cutoff)) {
-                    continue; // read while this check waited for the lock
-                }
-                mirror.evicted = true;
-                mirrors.remove(mirror.key, mirror);
-                FileUtils.delete(mirror.dir.toFile(), FileUtils.RECURSIVE | FileUtils.RETRY | FileUtils.SKIP_MISSING);
-                LOG.debugf("deleted the Git mirror %s, unused since %s", mirror.dir, mirror.lastUsed);
-            } catch (IOException e) {
-                LOG.warnf("cannot delete the idle Git mirror %s: %s", mirror.dir, e.getMessage());
-            } finally {
-                mirror.lock.unlock();
+            if (!mirror.lastUsed.isAfter(cutoff)) {
+                evict(mirror, cutoff);
             }
         }
+        deleteTrash();
+    }
+
+    /**
+     * Takes the mirror out of use if nobody uses it and it was not read after {@code cutoff}: under the
+     * map's entry lock, its directory is moved aside and its entry removed together, so a reader either
+     * used it before or finds a new mirror in a fresh directory. The old directory is deleted afterwards.
+     */
+    private boolean evict(Mirror mirror, Instant cutoff) {
+        Path[] moved = new Path[1];
+        mirrors.computeIfPresent(mirror.key, (key, current) -> {
+            if (current != mirror || !mirror.users.compareAndSet(0, -1)) {
+                return current; // replaced, or in use: skipped
+            }
+            if (mirror.lastUsed.isAfter(cutoff)) {
+                mirror.users.set(0); // read again since the caller looked
+                return current;
+            }
+            try {
+                if (Files.exists(mirror.dir)) {
+                    Path trash = settings.cacheDir().resolve(TRASH_PREFIX + key + "-" + System.nanoTime());
+                    Files.move(mirror.dir, trash, StandardCopyOption.ATOMIC_MOVE);
+                    moved[0] = trash;
+                }
+                return null;
+            } catch (IOException e) {
+                LOG.warnf("cannot delete the idle Git mirror %s: %s", mirror.dir, e.getMessage());
+                mirror.users.set(0);
+                return current;
+            }
+        });
+        if (moved[0] == null) {
+            return !mirrors.containsValue(mirror) && mirror.users.get() < 0;
+        }
+        deleteQuietly(moved[0]);
+        LOG.debugf("deleted the Git mirror %s, unused since %s", mirror.dir, mirror.lastUsed);
+        return true;
+    }
+
+    /** Mirrors moved aside by an eviction (or left by a crash) and not deleted yet. */
+    private void deleteTrash() {
+        if (!Files.isDirectory(settings.cacheDir())) {
+            return;
+        }
+        try (var entries = Files.list(settings.cacheDir())) {
+            entries.filter(p -> p.getFileName().toString().startsWith(TRASH_PREFIX)).forEach(JGitSource::deleteQuietly);
+        } catch (IOException e) {
+            LOG.debugf("cannot list %s: %s", settings.cacheDir(), e.getMessage());
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try {
+            FileUtils.delete(dir.toFile(), FileUtils.RECURSIVE | FileUtils.RETRY | FileUtils.SKIP_MISSING);
+        } catch (IOException e) {
+            LOG.warnf("cannot delete %s: %s", dir, e.getMessage());
+        }
+    }
+
+    /**
+     * Before a fetch writes to disk: when the cache holds {@code cacheMaxBytes} or more, deletes the least
+     * recently read idle mirrors until it does not; if that is not enough, refuses the fetch.
+     */
+    private void ensureCacheRoom(Mirror fetching) throws SourceException {
+        long used = diskUsage(settings.cacheDir());
+        if (used < settings.cacheMaxBytes()) {
+            return;
+        }
+        deleteTrash();
+        List<Mirror> idle = mirrors.values().stream().filter(m -> m != fetching)
+                .sorted(Comparator.comparing((Mirror m) -> m.lastUsed)).toList();
+        for (Mirror m : idle) {
+            if (evict(m, Instant.MAX)) {
+                used = diskUsage(settings.cacheDir());
+                if (used < settings.cacheMaxBytes()) {
+                    return;
+                }
+            }
+        }
+        throw new SourceException("GitCacheFull", "the Git cache holds " + used + " bytes, at or over its limit of "
+                + settings.cacheMaxBytes() + " (sluice.git.cache-max-bytes), and no idle mirror is left to delete; "
+                + "the repository is not fetched until there is room");
+    }
+
+    private static long diskUsage(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        long[] total = new long[1];
+        try {
+            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+                @Override
+                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                    total[0] += attrs.size();
+                    return FileVisitResult.CONTINUE;
+                }
+
+                @Override
+                public FileVisitResult visitFileFailed(Path file, IOException e) {
+                    return FileVisitResult.CONTINUE; // deleted meanwhile
+                }
+            });
+        } catch (IOException e) {
+            LOG.debugf("cannot measure %s: %s", dir, e.getMessage());
+        }
+        return total[0];
     }
 
     private Git open(Mirror mirror) throws IOException, SourceException {
-        if (Files.isDirectory(mirror.dir.resolve("objects"))) {
-            return Git.open(mirror.dir.toFile());
-        }
-        Files.createDirectories(mirror.dir);
-        try {
-            return Git.init().setBare(true).setDirectory(mirror.dir.toFile()).call();
-        } catch (GitAPIException e) {
-            throw new SourceException("GitCacheError", "cannot create a local Git mirror: " + redact(e.getMessage()), e);
+        synchronized (mirror) { // local disk only: two first readers must not both create it
+            if (mirror.initialized || Files.isDirectory(mirror.dir.resolve("objects"))) {
+                mirror.initialized = true;
+                return Git.open(mirror.dir.toFile());
+            }
+            Files.createDirectories(mirror.dir);
+            try {
+                Git git = Git.init().setBare(true).setDirectory(mirror.dir.toFile()).call();
+                mirror.initialized = true;
+                return git;
+            } catch (GitAPIException e) {
+                throw new SourceException("GitCacheError", "cannot create a local Git mirror: " + redact(e.getMessage()), e);
+            }
         }
     }
 
-    private void fetch(Git git, Mirror mirror, GitRequest request) throws SourceException {
+    /**
+     * Fetches the ref the request names, and only it: a branch (or, if there is none of that name, a tag)
+     * at {@code fetchDepth}; a full ref name as it is; a commit id fetches every branch and tag with their
+     * history, as the commit may be anywhere in it.
+     */
+    private void fetch(Git git, Mirror mirror, Fetch running, GitRequest request) throws SourceException {
+        String ref = request.ref();
+        try {
+            if (COMMIT_ID.matcher(ref).matches()) {
+                fetchSpecs(git, running, request, false, new RefSpec("+refs/heads/*:refs/heads/*"),
+                        new RefSpec("+refs/tags/*:refs/tags/*"));
+                return;
+            }
+            if (ref.startsWith("refs/")) {
+                fetchSpecs(git, running, request, true, new RefSpec("+" + ref + ":" + ref));
+                return;
+            }
+        } catch (NoSuchRemoteRef e) {
+            throw new SourceException("RefNotFound", "ref '" + ref + "' does not exist in " + redact(request.url()));
+        }
+        try {
+            fetchSpecs(git, running, request, true, new RefSpec("+refs/heads/" + ref + ":refs/heads/" + ref));
+        } catch (NoSuchRemoteRef branch) {
+            try {
+                fetchSpecs(git, running, request, true, new RefSpec("+refs/tags/" + ref + ":refs/tags/" + ref));
+            } catch (NoSuchRemoteRef tag) {
+                throw new SourceException("RefNotFound", "ref '" + ref + "' is neither a branch nor a tag of "
+                        + redact(request.url()));
+            }
+        }
+    }
+
+    private void fetchSpecs(Git git, Fetch running, GitRequest request, boolean shallow, RefSpec... specs)
+            throws SourceException, NoSuchRemoteRef {
         GitCredentials credentials = request.credentials().orElse(null);
         // HTTP gets a provider even without credentials, to tell "credentials required" from other failures.
         SecretCredentialsProvider https = credentials instanceof GitCredentials.Ssh ? null
@@ -265,12 +724,20 @@ public class JGitSource implements GitSource {
         try (SshAccess ssh = credentials instanceof GitCredentials.Ssh s ? SshAccess.of(s, settings.cacheDir()) : null) {
             var fetch = git.fetch()
                     .setRemote(request.url())
-                    .setRefSpecs(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"))
+                    .setRefSpecs(specs)
+                    .setTagOpt(TagOpt.NO_TAGS)
                     .setRemoveDeletedRefs(true)
                     .setTimeout((int) Math.max(1, settings.timeout().toSeconds()))
-                    .setTransportConfigCallback(transport -> useCredentials(transport, credentials, ssh));
+                    .setTransportConfigCallback(transport -> {
+                        running.transport = transport;
+                        useCredentials(transport, credentials, ssh);
+                    });
+            if (shallow && settings.fetchDepth() > 0) {
+                fetch.setDepth(settings.fetchDepth());
+            } else if (!shallow && isShallow(git.getRepository())) {
+                fetch.setUnshallow(true); // a commit id may be anywhere in the history
+            }
             fetch.setCredentialsProvider(https);
-            mirror.fetches.incrementAndGet();
             try {
                 fetch.call();
                 fetchesSucceeded.increment();
@@ -278,9 +745,30 @@ public class JGitSource implements GitSource {
                 fetchesFailed.increment();
                 throw new SourceException(e.reason, e.getMessage());
             } catch (GitAPIException | RuntimeException e) {
+                if (running.done.isDone()) {
+                    throw timedOut(request); // stopped at the deadline: what it threw then is beside the point
+                }
+                if (rootMessage(e).contains("Remote does not have")) {
+                    throw new NoSuchRemoteRef();
+                }
                 fetchesFailed.increment();
                 throw failure(request, e, ssh, https);
             }
+        }
+    }
+
+    private static boolean isShallow(Repository repo) {
+        try {
+            return !repo.getObjectDatabase().getShallowCommits().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The server has no such ref. */
+    private static final class NoSuchRemoteRef extends Exception {
+        NoSuchRemoteRef() {
+            super(null, null, false, false);
         }
     }
 
