@@ -298,8 +298,8 @@ class RevisionSafetyMockTest {
         repo.commit("v1 with a name another team uses", v1);
         Rollout rollout = create();
 
-        await().atMost(WAIT).untilAsserted(() -> assertThat(get(rollout).getStatus().condition(ConditionTypes.OBJECTS_OWNED))
-                .get().satisfies(c -> {
+        await().atMost(WAIT).ignoreExceptions().untilAsserted(() -> assertThat(get(rollout).getStatus()
+                .condition(ConditionTypes.OBJECTS_OWNED)).get().satisfies(c -> {
                     assertThat(c.status).isEqualTo("False");
                     assertThat(c.reason).isEqualTo("ObjectNotOwned");
                     assertThat(c.message).contains("ConfigMap payments-config exists and Sluice did not create it")

@@ -46,6 +46,11 @@ class MirrorEvictionRaceTest {
                             assertThat(source.read(new GitRequest(repo.fileUrl(), "main", "apps/a", Optional.empty())).revision())
                                     .isEqualTo(head);
                             reads.incrementAndGet();
+                            // short gaps, so that the mirror is idle now and then (on a loaded machine four readers
+                            // back to back would keep it busy, and nothing would ever be evicted around them)
+                            Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextInt(4));
+                        } catch (InterruptedException e) {
+                            return;
                         } catch (Exception | AssertionError e) {
                             if (failures.size() < 5) {
                                 failures.add(e.getClass().getSimpleName() + ": " + e.getMessage());
