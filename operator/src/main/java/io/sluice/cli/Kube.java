@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.vertx.VertxHttpClientFactory;
 import io.sluice.api.v1alpha1.Rollout;
 
 import java.io.IOException;
@@ -36,9 +37,13 @@ final class Kube implements AutoCloseable {
         config.setRequestTimeout(30_000);
         String ns = namespace != null ? namespace : config.getNamespace() != null ? config.getNamespace() : "default";
         // Lenient reads: one Rollout with a field this plugin does not know still lists with the others.
+        // No index of every Kubernetes kind on the class path (false): the plugin reads only the kinds it names.
         var serialization = new io.fabric8.kubernetes.client.utils.KubernetesSerialization(
-                io.sluice.api.UnknownFields.tolerate(new com.fasterxml.jackson.databind.ObjectMapper()), true);
-        return new Kube(new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(serialization).build(), ns);
+                io.sluice.api.UnknownFields.tolerate(new com.fasterxml.jackson.databind.ObjectMapper()), false);
+        // Fabric8's own Vert.x client, named rather than looked up: the lookup would find Quarkus's, on the
+        // class path for the operator, and load Quarkus classes to run it.
+        return new Kube(new KubernetesClientBuilder().withConfig(config).withKubernetesSerialization(serialization)
+                .withHttpClientFactory(new VertxHttpClientFactory()).build(), ns);
     }
 
     private static Config config(Path kubeconfig, String context) {
