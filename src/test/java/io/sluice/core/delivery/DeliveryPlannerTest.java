@@ -391,6 +391,24 @@ class DeliveryPlannerTest {
     }
 
     @Test
+    void anIgnoredRequestLeavesAnAbortedRolloutShownAsAborted() {
+        stableAt(V1);
+        world.commit(V2, "t2");
+        world.settle();
+        world.spec.abort = RolloutFixtures.request("a1");
+        world.settle();
+        world.desired = Optional.empty(); // the source cannot be read any more
+        world.status.phase = io.sluice.api.v1alpha1.RolloutPhase.Degraded; // as the validation says
+
+        world.spec.retry = RolloutFixtures.request("r1");
+        world.pass(); // one reconcile: the one that handles the request
+
+        assertThat(world.eventReasons()).contains("RetryIgnored");
+        assertThat(world.status.phase).as("the canary is still aborted; the request changed nothing")
+                .isEqualTo(io.sluice.api.v1alpha1.RolloutPhase.Aborted);
+    }
+
+    @Test
     void aRetryOfARevisionGitNoLongerWantsIsIgnored() {
         stableAt(V1);
         world.commit(V2, "t2");

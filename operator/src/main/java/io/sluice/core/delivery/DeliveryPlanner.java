@@ -118,6 +118,11 @@ public final class DeliveryPlanner {
 
         private void decide() {
             if (handleAbortRequest() || handleRetryRequest() || ignorePromoteWithoutCanary()) {
+                if (isAborted()) {
+                    Optional<Duration> soon = requeue; // look again at once: something newer may be waiting
+                    holdAborted(); // an ignored request changes nothing: the Rollout still shows the abort
+                    requeue = soon.isPresent() ? soon : requeue;
+                }
                 return;
             }
             if (canaryLostItsPods()) {
