@@ -6,7 +6,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -14,38 +13,24 @@ import java.util.TreeMap;
 /**
  * The identity of a revision: a hash of the objects Sluice deploys from the path, as parsed (so
  * comments, key order, file names and files outside the path do not count). Two commits with the
- * same hash are the same revision. Results are kept per commit and path, a bounded number of them.
+ * same hash are the same revision. Each parsed set is hashed once and the hash kept as long as the
+ * set itself is (the parsed-revision cache holds the sets), so the cache needs no bound of its own.
  */
 public final class ContentHash {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
     private static final com.fasterxml.jackson.databind.ObjectMapper SORTED = new com.fasterxml.jackson.databind.ObjectMapper()
             .configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
-    private final int capacity;
-    private final Map<String, String> byCommitAndPath;
+    /** By identity of the parsed set (ManifestSet does not override equals). */
+    private final Map<ManifestSet, String> bySet = java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
 
-    public ContentHash(int capacity) {
-        this.capacity = capacity;
-        this.byCommitAndPath = new LinkedHashMap<>(16, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-                return size() > ContentHash.this.capacity;
-            }
-        };
-    }
-
-    /** The hash of one commit's objects under one path (the commit and path only key the cache). */
-    public String of(String commit, String path, ManifestSet manifests) {
-        String key = commit + "\u0000" + path;
-        synchronized (byCommitAndPath) {
-            String known = byCommitAndPath.get(key);
-            if (known != null) {
-                return known;
-            }
+    /** The hash of one parsed path. */
+    public String of(ManifestSet manifests) {
+        String known = bySet.get(manifests);
+        if (known != null) {
+            return known;
         }
         String hash = compute(manifests.all());
-        synchronized (byCommitAndPath) {
-            byCommitAndPath.put(key, hash);
-        }
+        bySet.put(manifests, hash);
         return hash;
     }
 

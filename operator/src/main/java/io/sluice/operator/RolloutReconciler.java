@@ -100,7 +100,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private volatile io.sluice.net.OutboundPolicy outboundPolicy;
     private final io.sluice.manifest.ParsedRevisions parsedRevisions;
     /** What each commit's path deploys, hashed: the revision's identity. */
-    private final io.sluice.manifest.ContentHash contentHashes = new io.sluice.manifest.ContentHash(4096);
+    private final io.sluice.manifest.ContentHash contentHashes = new io.sluice.manifest.ContentHash();
 
     public RolloutReconciler(KubernetesClient client, io.sluice.source.GitSource git, StatusWriter statusWriter,
             EventRecorder events, DeliveryExecutor executor, TrafficBrake brake, RepositoryPoller poller,
@@ -551,7 +551,7 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                     // its pods read the revision's ConfigMaps and Secrets through copies named after their content
                     var rewritten = io.sluice.workload.ConfigCopies.rewrite(workload, others);
                     content = Optional.of(new RevisionContent(snapshot.revision(), rewritten.workload(), services, others,
-                            rewritten.copies(), contentHashes.of(snapshot.revision(), gitSpec.pathOrDefault(), manifests)));
+                            rewritten.copies(), contentHashes.of(manifests)));
                 }
             }
             return new Observed(SourceOutcome.read(snapshot, manifests.all().size()), problems, content);

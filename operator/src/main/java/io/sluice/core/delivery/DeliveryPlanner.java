@@ -281,6 +281,9 @@ public final class DeliveryPlanner {
                 return true;
             }
             if (revision.equals(s.stableRevision) || revision.equals(s.canaryRevision)) {
+                if (revision.equals(s.canaryRevision)) {
+                    s.heldRevision = null; // back at the canary's own content: nothing waits for its promotion
+                }
                 return false;
             }
             boolean inFlight = s.canaryRevision != null && !isAborted();
