@@ -211,6 +211,100 @@ class CanaryDeliveryMockTest {
         assertThat(get(rollout).getStatus().currentStepIndex).as("the step is not disturbed").isEqualTo(1);
     }
 
+    /**
+     * Paused indefinitely, nothing requeues the Rollout (no timer, no step) and the resync is minutes away:
+     * only a watch on the VirtualService can notice the edit. The operator's clock is not moved.
+     */
+    @Test
+    void aHandEditOfTheManagedWeightsIsSetBackWithinTwoSecondsWithoutWaitingForAResync() {
+        Rollout rollout = pausedAtFivePercent();
+
+        long edited = System.nanoTime();
+        editWeightsInVirtualService(50);
+
+        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20)).untilAsserted(() ->
+                assertThat(weightsInVirtualService()).as("set back from status, woken by the edit itself")
+                        .containsExactly(95, 5));
+        System.out.printf("hand edit 50/50 -> set back to 95/5 after %d ms%n", (System.nanoTime() - edited) / 1_000_000);
+        assertThat(canaryWeights).containsSubsequence(5, 50, 5);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(eventReasons(rollout)).contains("WeightDriftCorrected"));
+        Rollout after = get(rollout);
+        assertThat(after.getStatus().canaryWeight).isEqualTo(5);
+        assertThat(after.getStatus().phase).isEqualTo(RolloutPhase.Paused);
+        assertThat(after.getStatus().condition(ConditionTypes.WEIGHTS_UNCONTESTED)).as("one edit is not a fight").isEmpty();
+    }
+
+    /** Sluice's own weight writes wake it through the same watch: that must settle, not feed itself. */
+    @Test
+    void sluicesOwnWeightWritesDoNotKeepWakingTheRollout() {
+        Rollout rollout = pausedAtFivePercent();
+        editWeightsInVirtualService(50);
+        await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(weightsInVirtualService()).containsExactly(95, 5));
+        sleepQuietly(Duration.ofSeconds(1));
+
+        String versionBefore = client.genericKubernetesResources("networking.istio.io/v1", "VirtualService")
+                .inNamespace(namespace).withName("checkout").get().getMetadata().getResourceVersion();
+        String statusBefore = get(rollout).getMetadata().getResourceVersion();
+        int eventsBefore = eventReasons(rollout).size();
+        sleepQuietly(Duration.ofSeconds(3));
+        assertThat(client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").get().getMetadata().getResourceVersion()).as("no further VirtualService writes")
+                .isEqualTo(versionBefore);
+        assertThat(get(rollout).getMetadata().getResourceVersion()).as("no further status writes").isEqualTo(statusBefore);
+        assertThat(eventReasons(rollout)).as("no further events").hasSize(eventsBefore);
+    }
+
+    /**
+     * A GitOps tool syncing the VirtualService from Git (with weights in it) and Sluice would set the weights
+     * back and forth for ever; each correction alone looks routine. Repeated, it is reported as the fight it is.
+     */
+    @Test
+    void anotherWriterThatKeepsChangingTheWeightsIsReportedAsAFight() {
+        Rollout rollout = pausedAtFivePercent();
+        for (int i = 0; i < WeightFights.THRESHOLD; i++) {
+            editWeightsInVirtualService(50);
+            await().atMost(Duration.ofSeconds(2)).untilAsserted(() -> assertThat(weightsInVirtualService()).containsExactly(95, 5));
+        }
+
+        Condition contested = awaitCondition(rollout, ConditionTypes.WEIGHTS_UNCONTESTED, "False");
+        assertThat(contested.reason).isEqualTo("AnotherWriter");
+        assertThat(contested.message).contains("VirtualService checkout", "another writer keeps changing",
+                WeightFights.THRESHOLD + " times");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(client.v1().events().inNamespace(namespace).list().getItems())
+                .anySatisfy(e -> {
+                    assertThat(e.getReason()).isEqualTo("WeightDriftCorrected");
+                    assertThat(e.getType()).isEqualTo("Warning");
+                    assertThat(e.getMessage()).contains("another writer keeps changing");
+                }));
+        Rollout after = get(rollout);
+        assertThat(after.getStatus().canaryWeight).isEqualTo(5);
+        assertThat(after.getStatus().phase).as("reported, and the delivery goes on as before").isEqualTo(RolloutPhase.Paused);
+        assertThat(after.getStatus().currentStepIndex).isEqualTo(1);
+    }
+
+    /** A canary at 5 % held by an indefinite pause: nothing but a watch wakes its Rollout. */
+    private Rollout pausedAtFivePercent() {
+        repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));
+        CanaryStep indefinite = new CanaryStep();
+        indefinite.pause = new Pause();
+        Rollout rollout = create(r -> r.getSpec().strategy.canary.steps = List.of(CanaryStep.weight(5), indefinite));
+        awaitPhase(rollout, RolloutPhase.Healthy);
+        repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
+        awaitPhase(rollout, RolloutPhase.Paused);
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
+        return rollout;
+    }
+
+    private void editWeightsInVirtualService(int each) {
+        client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").edit(vs -> {
+                    for (Map<String, Object> destination : routeOf(vs)) {
+                        destination.put("weight", each);
+                    }
+                    return vs;
+                });
+    }
+
     @Test
     void abortWorksWhileTheGitServerIsGone() {
         repo.commit("checkout 1.0", RolloutFixtures.checkoutManifestsInRepo("checkout:1.0"));

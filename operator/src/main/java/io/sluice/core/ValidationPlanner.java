@@ -78,7 +78,8 @@ public final class ValidationPlanner {
         }
         next.conditions = conditions;
 
-        Optional<Condition> failing = conditions.stream().filter(c -> Condition.FALSE.equals(c.status)).findFirst();
+        Optional<Condition> failing = conditions.stream().filter(c -> Condition.FALSE.equals(c.status))
+                .filter(c -> ConditionTypes.stopsDelivery(c.type)).findFirst();
         if (failing.isPresent()) {
             next.phase = RolloutPhase.Degraded;
             next.message = failing.get().message;
@@ -91,8 +92,11 @@ public final class ValidationPlanner {
     }
 
     /** Warnings for conditions that newly went False; one Normal event when everything became valid. */
-    private static List<RolloutEvent> events(List<Condition> before, List<Condition> after, RolloutStatus next) {
+    private static List<RolloutEvent> events(List<Condition> allBefore, List<Condition> allAfter, RolloutStatus next) {
         List<RolloutEvent> events = new ArrayList<>();
+        List<Condition> before = allBefore == null ? null
+                : allBefore.stream().filter(c -> ConditionTypes.stopsDelivery(c.type)).toList();
+        List<Condition> after = allAfter.stream().filter(c -> ConditionTypes.stopsDelivery(c.type)).toList();
         for (Condition c : after) {
             Optional<Condition> old = find(before, c.type);
             if (Condition.FALSE.equals(c.status) && !old.map(c::sameStateAs).orElse(false)) {

@@ -96,6 +96,8 @@ public class RolloutReconciler implements Reconciler<Rollout> {
     private final ClusterSecrets secrets;
     private final TrafficBrake brake;
     private final RepositoryPoller poller;
+    /** The drift corrections of each Rollout, to tell a fight with another writer from a one-off edit. */
+    private final WeightFights fights = new WeightFights();
     /** Parsed manifests shared by the Rollouts reading the same revision (and by their every reconcile). */
     private volatile io.sluice.net.OutboundPolicy outboundPolicy;
     private final io.sluice.manifest.ParsedRevisions parsedRevisions;
@@ -145,7 +147,70 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                 .withLabelSelector(Labels.MANAGED_BY + "=" + Labels.MANAGER)
                 .withSecondaryToPrimaryMapper(Mappers.fromOwnerReferences(Rollout.class))
                 .build();
-        return List.of(new InformerEventSource<>(deployments, context), new InformerEventSource<>(analysisRuns, context), pushes);
+        List<EventSource<?, Rollout>> sources = new ArrayList<>(
+                List.of(new InformerEventSource<>(deployments, context), new InformerEventSource<>(analysisRuns, context), pushes));
+        virtualServices(context).ifPresent(sources::add);
+        return sources;
+    }
+
+    /**
+     * VirtualServices wake the Rollouts that manage them (spec.strategy.canary.trafficRouting.istio.virtualService,
+     * same namespace) when their spec changes, so that a hand edit of the managed weights is set back at once
+     * rather than at the next step or resync. A VirtualService from Git or from the cluster need not carry
+     * Sluice's labels, so this watch has no label selector: it lists and caches every VirtualService of the
+     * watched namespaces (memory in proportion to them; one reconcile per Rollout for the initial list, then one
+     * per spec change of a managed VirtualService; status- and metadata-only updates, such as Istio's own status
+     * writes, are ignored). Sluice's own weight writes wake the Rollout too; that reconcile finds the weights
+     * as status says and writes nothing.
+     * <p>
+     * Registered only when the cluster serves Istio's {@code networking.istio.io/v1} VirtualService: an informer
+     * on an absent API would keep the operator from starting. Without it, drift is still set back at every
+     * reconcile (the resync at the latest).
+     */
+    private Optional<EventSource<?, Rollout>> virtualServices(EventSourceContext<Rollout> context) {
+        String apiVersion = "networking.istio.io/v1";
+        try {
+            var served = client.getApiResources(apiVersion);
+            if (served == null || served.getResources() == null
+                    || served.getResources().stream().noneMatch(r -> VIRTUAL_SERVICES.equals(r.getName()))) {
+                LOG.warnf("the cluster does not serve Istio's %s VirtualService: not watching VirtualServices; a hand edit "
+                        + "of the managed weights is set back at the Rollout's next reconcile (sluice.resync-interval at "
+                        + "the latest), not at once; restart the operator after installing Istio", apiVersion);
+                return Optional.empty();
+            }
+        } catch (KubernetesClientException e) {
+            LOG.warnf("could not tell whether the cluster serves Istio's %s VirtualService (%s): not watching VirtualServices; "
+                    + "a hand edit of the managed weights is set back at the Rollout's next reconcile", apiVersion, e.getMessage());
+            return Optional.empty();
+        }
+        context.getPrimaryCache().addIndexer(BY_VIRTUAL_SERVICE, r -> managedVirtualService(r).map(List::of).orElse(List.of()));
+        var configuration = InformerEventSourceConfiguration
+                .from(new io.javaoperatorsdk.operator.processing.GroupVersionKind("networking.istio.io", "v1", "VirtualService"),
+                        Rollout.class)
+                .withName(VIRTUAL_SERVICES)
+                .withSecondaryToPrimaryMapper(vs -> context.getPrimaryCache()
+                        .byIndex(BY_VIRTUAL_SERVICE, vs.getMetadata().getNamespace() + "/" + vs.getMetadata().getName())
+                        .stream().map(ResourceID::fromResource).collect(java.util.stream.Collectors.toSet()))
+                .withOnUpdateFilter((updated, before) -> !Objects.equals(
+                        updated.getAdditionalProperties().get("spec"), before.getAdditionalProperties().get("spec")))
+                .build();
+        LOG.infof("watching Istio VirtualServices (%s) in the watched namespaces: an edit of a managed one wakes its Rollout",
+                apiVersion);
+        return Optional.of(new InformerEventSource<>(configuration, context));
+    }
+
+    private static final String VIRTUAL_SERVICES = "virtualservices";
+    private static final String BY_VIRTUAL_SERVICE = "by-virtualservice";
+
+    /** namespace/name of the VirtualService a Rollout manages, when it names one. */
+    static Optional<String> managedVirtualService(Rollout rollout) {
+        RolloutSpec spec = rollout.getSpec();
+        if (spec == null || spec.strategy == null || spec.strategy.canary == null || spec.strategy.canary.trafficRouting == null
+                || spec.strategy.canary.trafficRouting.istio == null || spec.strategy.canary.trafficRouting.istio.virtualService == null
+                || spec.strategy.canary.trafficRouting.istio.virtualService.name == null) {
+            return Optional.empty();
+        }
+        return Optional.of(rollout.getMetadata().getNamespace() + "/" + spec.strategy.canary.trafficRouting.istio.virtualService.name);
     }
 
     void onPush(@Observes GitPushed pushed) {
@@ -251,13 +316,10 @@ public class RolloutReconciler implements Reconciler<Rollout> {
                         generation(rollout), clock.instant());
             }
             toRecord.addAll(plan.events());
-            drift.get().ifPresent(found -> {
-                LOG.warnf("Rollout %s/%s: the VirtualService carried canary weight %d%%, not %d%%; set back",
-                        namespace, rollout.getMetadata().getName(), found, expectedWeight);
-                toRecord.add(RolloutEvent.warning("WeightDriftCorrected", "the VirtualService's managed routes carried "
-                        + found + "% to the canary, written by another writer; set back to " + expectedWeight
-                        + "% (Sluice owns these weights while it manages the Rollout)"));
-            });
+            next.conditions = reportWeightDrift(rollout, drift.get(), expectedWeight, next.conditions, toRecord);
+            if (next.condition(io.sluice.core.ConditionTypes.WEIGHTS_UNCONTESTED).filter(c -> !c.isTrue()).isPresent()) {
+                requeue = Optional.of(requeue.filter(r -> r.compareTo(WeightFights.WINDOW) < 0).orElse(WeightFights.WINDOW));
+            }
         } catch (DeliveryExecutor.ActionFailedException e) {
             LOG.warnf("Rollout %s/%s: %s", namespace, rollout.getMetadata().getName(), e.getMessage());
             next = validated;
@@ -288,6 +350,50 @@ public class RolloutReconciler implements Reconciler<Rollout> {
         Duration finalPoll = poll;
         return write(rollout, next, toRecord, Optional.of(requeue.map(r -> r.compareTo(finalPoll) < 0 ? r : finalPoll).orElse(poll)),
                 context);
+    }
+
+    /**
+     * A correction of the managed weights is a Warning event; the {@value WeightFights#THRESHOLD}th within
+     * {@link WeightFights#WINDOW} says that another writer keeps changing them and sets the WeightsUncontested
+     * condition False (AnotherWriter), which turns True again once a window has passed without a correction.
+     */
+    private List<io.sluice.api.v1alpha1.Condition> reportWeightDrift(Rollout rollout, Optional<Integer> found,
+            Integer expected, List<io.sluice.api.v1alpha1.Condition> conditions, List<RolloutEvent> toRecord) {
+        String namespace = rollout.getMetadata().getNamespace();
+        String name = rollout.getMetadata().getName();
+        ResourceID id = ResourceID.fromResource(rollout);
+        java.time.Instant now = clock.instant();
+        String virtualService = rollout.getSpec().strategy.canary.trafficRouting.istio.virtualService.name;
+        var contested = conditions == null ? Optional.<io.sluice.api.v1alpha1.Condition>empty() : conditions.stream()
+                .filter(c -> io.sluice.core.ConditionTypes.WEIGHTS_UNCONTESTED.equals(c.type)).findFirst();
+        if (found.isEmpty()) {
+            boolean quiet = fights.recent(id, now) == 0 && contested.filter(c -> !c.isTrue())
+                    .map(c -> c.lastTransitionTime == null || !java.time.Instant.parse(c.lastTransitionTime)
+                            .plus(WeightFights.WINDOW).isAfter(now)).orElse(false);
+            return !quiet ? conditions : io.sluice.core.Conditions.with(conditions, io.sluice.core.ConditionTypes.WEIGHTS_UNCONTESTED,
+                    io.sluice.api.v1alpha1.Condition.TRUE, "NoOtherWriter", "no other writer changed the managed weights of "
+                            + "VirtualService " + virtualService + " in the last " + WeightFights.WINDOW_TEXT,
+                    generation(rollout), now);
+        }
+        int times = fights.corrected(id, now);
+        String message = "VirtualService " + virtualService + "'s managed routes carried " + found.get()
+                + "% to the canary, written by another writer; set back to " + expected
+                + "% (Sluice owns these weights while it manages the Rollout)";
+        if (times < WeightFights.THRESHOLD) {
+            LOG.warnf("Rollout %s/%s: the VirtualService carried canary weight %d%%, not %d%%; set back",
+                    namespace, name, found.get(), expected);
+            toRecord.add(RolloutEvent.warning("WeightDriftCorrected", message));
+            return conditions;
+        }
+        String fight = "VirtualService " + virtualService + ": another writer keeps changing the managed weights (set back "
+                + times + " times in the last " + WeightFights.WINDOW_TEXT + ", last from " + found.get() + "% to "
+                + expected + "%): Sluice and it are fighting over the traffic split. Find it in the object's "
+                + "managedFields (kubectl get virtualservice " + virtualService + " --show-managed-fields -o yaml); a GitOps "
+                + "tool must ignore the weights of the managed routes";
+        LOG.warnf("Rollout %s/%s: %s", namespace, name, fight);
+        toRecord.add(RolloutEvent.warning("WeightDriftCorrected", message + "; " + fight.substring(fight.indexOf("another writer"))));
+        return io.sluice.core.Conditions.with(conditions, io.sluice.core.ConditionTypes.WEIGHTS_UNCONTESTED,
+                io.sluice.api.v1alpha1.Condition.FALSE, "AnotherWriter", fight, generation(rollout), now);
     }
 
     /**
