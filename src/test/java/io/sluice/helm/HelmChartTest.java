@@ -63,7 +63,7 @@ class HelmChartTest {
             entry("sluice.io/analysistemplates", verbs("get")),
             entry("apps/deployments", verbs("get", "list", "watch", "create", "update", "delete")),
             entry("/services", verbs("get", "list", "create", "update", "delete")),
-            entry("networking.istio.io/virtualservices", verbs("get", "create", "update", "delete")),
+            entry("networking.istio.io/virtualservices", verbs("get", "list", "watch", "create", "update", "delete")),
             entry("networking.istio.io/destinationrules", verbs("get", "create", "update", "delete")),
             entry("/secrets", verbs("get")),
             entry("/events", verbs("create")),

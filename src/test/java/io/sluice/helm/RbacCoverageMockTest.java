@@ -134,7 +134,8 @@ class RbacCoverageMockTest {
                 "list sluice.io/rollouts", "watch sluice.io/rollouts",
                 "update sluice.io/rollouts/status", "create sluice.io/analysisruns", "update sluice.io/analysisruns/status",
                 "get sluice.io/analysistemplates", "create apps/deployments", "update apps/deployments",
-                "create /services", "update networking.istio.io/virtualservices", "create /configmaps",
+                "create /services", "update networking.istio.io/virtualservices", "list networking.istio.io/virtualservices",
+                "watch networking.istio.io/virtualservices", "create /configmaps",
                 "delete /configmaps", "create /events");
     }
 
