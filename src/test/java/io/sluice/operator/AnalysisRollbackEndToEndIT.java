@@ -271,23 +271,30 @@ class AnalysisRollbackEndToEndIT {
     }
 
     /**
-     * The issue's bound, measured from the moment the fault starts rather than from the breaching
-     * measurement: a canary that has been healthy for a while starts answering 20% errors in the
-     * middle of its analysis, and the VirtualService must be back at 100% stable within
-     * interval × (failureLimit + 1) + one scrape interval. The query looks at the last two scrapes
-     * (irate) and the canary gets enough requests (80/s) that its first errors land in the first
-     * scrape after the fault starts. The bound is reached exactly when the fault starts just after a
-     * scrape and that scrape's result arrives just after a measurement, so the assertion allows
-     * 300 ms on top for the work that comes after each of those instants: the scrape itself, the
-     * query, the VirtualService write and the watch event that tells the test.
+     * The README's bound, measured from the moment the fault starts rather than from the breaching measurement: a
+     * canary that has been healthy for a while starts answering a fraction e of errors in the middle of its
+     * analysis, and the VirtualService must be back at 100% stable within
+     * <pre>  w × θ / e + s + i × (f + 1) + r</pre>
+     * w the query's rate window, θ the threshold of its condition, s the scrape interval, i the analysis interval,
+     * f its failureLimit, r one reconcile (the verdict written, the brake's VirtualService write, the watch event).
+     * A rate over w still averages the time before the fault: it reads about e × (fault time scraped) / w, so it
+     * passes θ only once w × θ / e of the fault has been scraped, which a scrape shows up to s late; the next
+     * measurement comes up to i later, and f more failed measurements, i apart, are needed before the verdict. The
+     * figures are printed for the CI log. Here 10 × 0.05 / 0.2 + 1 + 3 × 2 + 0.5 = 10 s; the bound without the
+     * window's term (7.5 s) is exceeded when the fault starts just after a measurement.
      */
     @Test
-    void aFaultStartingMidAnalysisIsRolledBackWithinIntervalTimesFailureLimitPlusOneAndAScrape() throws Exception {
-        Duration interval = Duration.ofSeconds(2);
-        int failureLimit = 1;
-        Duration scrape = Duration.ofSeconds(1); // PrometheusFixture's scrape_interval
-        Duration bound = interval.multipliedBy(failureLimit + 1).plus(scrape);
-        Duration allowance = Duration.ofMillis(300);
+    void aFaultStartingMidAnalysisIsRolledBackWithinTheRateWindowsDelayPlusIntervalTimesFailureLimitPlusOne() throws Exception {
+        Duration window = Duration.ofSeconds(10); // w, the query's rate window
+        double threshold = 0.05; // θ
+        double errorFraction = 0.20; // e
+        Duration interval = Duration.ofSeconds(3); // i
+        int failureLimit = 1; // f
+        Duration scrape = Duration.ofSeconds(1); // s, PrometheusFixture's scrape_interval
+        Duration reconcile = Duration.ofMillis(500); // r
+        Duration dilution = Duration.ofMillis(Math.round(window.toMillis() * threshold / errorFraction));
+        Duration firstBreachBound = dilution.plus(scrape).plus(interval).plus(reconcile);
+        Duration bound = dilution.plus(scrape).plus(interval.multipliedBy(failureLimit + 1)).plus(reconcile);
         int rps = 400;
         DataPlaneResource.canary().setErrorRate(0);
         String namespace = "fault-mid-analysis";
@@ -302,35 +309,53 @@ class AnalysisRollbackEndToEndIT {
                         interval: %ds
                         count: 40
                         failureLimit: %d
-                        successCondition: result < 0.01
+                        successCondition: result < %s
                         provider:
                           prometheus:
                             query: >-
-                              (sum(irate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[3s])) or on() vector(0))
-                              / sum(irate(sluice_test_requests_total{backend="{{args.backend}}"}[3s]))
-                    """.formatted(interval.toSeconds(), failureLimit));
+                              (sum(rate(sluice_test_requests_total{backend="{{args.backend}}",code="500"}[%ds])) or on() vector(0))
+                              / sum(rate(sluice_test_requests_total{backend="{{args.backend}}"}[%ds]))
+                    """.formatted(interval.toSeconds(), failureLimit, threshold, window.toSeconds(), window.toSeconds()));
             awaitPhase(namespace, RolloutPhase.Healthy);
             repo.commit("checkout 1.1", RolloutFixtures.checkoutManifestsInRepo("checkout:1.1"));
 
-            // The canary carries traffic and has passed a few measurements: it is healthy, mid-analysis.
-            await().atMost(Duration.ofSeconds(60)).until(() -> successfulMeasurements(namespace) >= 3);
+            // The canary carries traffic and has passed a few measurements: it is healthy, mid-analysis, and has
+            // had its traffic for longer than the rate window.
+            await().atMost(Duration.ofSeconds(60)).until(() -> successfulMeasurements(namespace) >= 4);
             bridge.awaitCanaryPercent(20, Duration.ofSeconds(5));
             Thread.sleep(ThreadLocalRandom.current().nextLong(interval.toMillis())); // the fault starts at any point of an interval
             Instant faultStart = Instant.now();
-            DataPlaneResource.canary().setErrorRate(0.20);
+            Instant faultStartForOperator = clock.instant(); // measurements are stamped in the operator's clock
+            DataPlaneResource.canary().setErrorRate(errorFraction);
 
             Rollout aborted = awaitPhase(namespace, RolloutPhase.Aborted, Duration.ofSeconds(30));
             await().atMost(Duration.ofSeconds(5)).until(() -> backToStable.get() != null);
             Duration reaction = Duration.between(faultStart, backToStable.get());
-            System.out.printf("fault start -> VirtualService at 100%% stable: %d ms (bound interval %ds x (failureLimit %d + 1)"
-                    + " + scrape %ds = %d ms)%n", reaction.toMillis(), interval.toSeconds(), failureLimit, scrape.toSeconds(),
-                    bound.toMillis());
-            client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems().forEach(run ->
-                    run.getStatus().metricResults.getFirst().measurements.forEach(m -> System.out.printf(
-                            "  measurement %s..%s %s %s (fault at %s)%n", m.startedAt, m.finishedAt, m.phase, m.value, faultStart)));
+            List<Measurement> measurements = client.resources(AnalysisRun.class).inNamespace(namespace).list().getItems()
+                    .stream().flatMap(run -> run.getStatus().metricResults.getFirst().measurements.stream()).toList();
+            measurements.forEach(m -> System.out.printf("  measurement %s..%s %s %s (fault at %s)%n",
+                    m.startedAt, m.finishedAt, m.phase, m.value, faultStartForOperator));
+            Measurement firstBreach = measurements.stream().filter(m -> "Failed".equals(String.valueOf(m.phase)))
+                    .filter(m -> !Instant.parse(m.finishedAt).isBefore(faultStartForOperator)).findFirst()
+                    .orElseThrow(() -> new AssertionError("no failed measurement after the fault: " + measurements));
+            Duration toFirstBreach = Duration.between(faultStartForOperator, Instant.parse(firstBreach.finishedAt));
+            Measurement verdict = measurements.stream().filter(m -> "Failed".equals(String.valueOf(m.phase)))
+                    .reduce((a, b) -> b).orElseThrow();
+            System.out.printf("fault start -> first breaching measurement: %d ms (value %s; bound w %ds x threshold %s / "
+                    + "error fraction %s + scrape %ds + interval %ds + reconcile %d ms = %d ms)%n", toFirstBreach.toMillis(),
+                    firstBreach.value, window.toSeconds(), threshold, errorFraction, scrape.toSeconds(), interval.toSeconds(),
+                    reconcile.toMillis(), firstBreachBound.toMillis());
+            System.out.printf("fault start -> VirtualService at 100%% stable: %d ms (bound w %ds x threshold %s / error "
+                    + "fraction %s + scrape %ds + interval %ds x (failureLimit %d + 1) + reconcile %d ms = %d ms); "
+                    + "verdict measurement -> 100%% stable: %d ms%n", reaction.toMillis(), window.toSeconds(), threshold,
+                    errorFraction, scrape.toSeconds(), interval.toSeconds(), failureLimit, reconcile.toMillis(),
+                    bound.toMillis(), Duration.between(Instant.parse(verdict.finishedAt), backToStable.get().plus(Duration.between(faultStart,
+                    faultStartForOperator))).toMillis());
             assertThat(aborted.getStatus().abortedRevision.reason).isEqualTo("AnalysisFailed");
-            assertThat(aborted.getStatus().abortedRevision.message).contains("error-rate").contains("result < 0.01");
-            assertThat(reaction).isPositive().isLessThanOrEqualTo(bound.plus(allowance));
+            assertThat(aborted.getStatus().abortedRevision.message).contains("error-rate").contains("result < " + threshold);
+            assertThat(toFirstBreach).as("fault -> first breaching measurement").isPositive()
+                    .isLessThanOrEqualTo(firstBreachBound);
+            assertThat(reaction).as("fault -> VirtualService at 100% stable").isPositive().isLessThanOrEqualTo(bound);
             bridge.awaitCanaryPercent(0, Duration.ofSeconds(5));
         } finally {
             DataPlaneResource.canary().setErrorRate(0);
