@@ -55,6 +55,7 @@ public final class SandboxApiServer implements AutoCloseable {
     private final KubernetesMockServer server;
     private final JsonMergePatchCrudDispatcher store;
     private final KubernetesClient client;
+    private SandboxDiscovery discovery;
     private boolean closed;
 
     private SandboxApiServer(KubernetesMockServer server, JsonMergePatchCrudDispatcher store) {
@@ -80,6 +81,7 @@ public final class SandboxApiServer implements AutoCloseable {
                 LOOPBACK + ":" + server.getPort());
         dispatcher.openApi = new SandboxOpenApi(discovery, sandbox.client.getKubernetesSerialization());
         dispatcher.discovery = discovery;
+        sandbox.discovery = discovery;
         return sandbox;
     }
 
@@ -90,6 +92,16 @@ public final class SandboxApiServer implements AutoCloseable {
      */
     public SandboxApiServer validateCustomResources(boolean on) {
         store.validateCustomResources(on);
+        return this;
+    }
+
+    /**
+     * Whether Istio's networking kinds are served where no Istio CRD is installed (the default), or not at all, as
+     * on a cluster without Istio (left out of discovery, 404 for every request under their group): for tests of an
+     * operator started where Istio's API is not served.
+     */
+    public SandboxApiServer serveIstio(boolean on) {
+        discovery.serveIstio(on);
         return this;
     }
 
@@ -248,6 +260,10 @@ public final class SandboxApiServer implements AutoCloseable {
                         : created.setHeader("Content-Type", "application/json");
             }
             SandboxDiscovery d = discovery;
+            if (d != null && !d.servesIstio() && request.getPath() != null
+                    && request.getPath().startsWith("/apis/networking.istio.io/")) {
+                return json(404, status(404, "NotFound", "the server could not find the requested resource"));
+            }
             if (request.getHeader(LAX_HEADER) != null) {
                 return crud.dispatchLax(request);
             }

@@ -407,12 +407,23 @@ final class SandboxDiscovery {
                         + "(" + path + ")").build()));
     }
 
+    /** Whether Istio's kinds are served without their CRDs; see {@link SandboxApiServer#serveIstio}. */
+    private volatile boolean istio = true;
+
+    void serveIstio(boolean on) {
+        istio = on;
+    }
+
+    boolean servesIstio() {
+        return istio;
+    }
+
     /** Every served kind, built-in first, then those of the stored CRDs. */
     List<Kind> kinds() {
         List<Kind> kinds = new ArrayList<>(BUILT_IN);
         List<Kind> fromCrds = crdKinds();
         kinds.addAll(fromCrds);
-        if (fromCrds.stream().noneMatch(k -> k.group().equals("networking.istio.io"))) {
+        if (istio && fromCrds.stream().noneMatch(k -> k.group().equals("networking.istio.io"))) {
             kinds.addAll(ISTIO);
         }
         return kinds;
