@@ -280,6 +280,20 @@ class CanaryDeliveryMockTest {
         assertThat(after.getStatus().canaryWeight).isEqualTo(5);
         assertThat(after.getStatus().phase).as("reported, and the delivery goes on as before").isEqualTo(RolloutPhase.Paused);
         assertThat(after.getStatus().currentStepIndex).isEqualTo(1);
+
+        // A quiet window later (any wake-up will do: here an edit outside the managed weights) the fight is over.
+        clock.advance(WeightFights.WINDOW.plusSeconds(1));
+        client.genericKubernetesResources("networking.istio.io/v1", "VirtualService").inNamespace(namespace)
+                .withName("checkout").edit(vs -> {
+                    vs.getMetadata().setLabels(new HashMap<>(Map.of("team", "shop")));
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> spec = (Map<String, Object>) vs.getAdditionalProperties().get("spec");
+                    spec.put("gateways", List.of("mesh"));
+                    return vs;
+                });
+        Condition quiet = awaitCondition(rollout, ConditionTypes.WEIGHTS_UNCONTESTED, "True");
+        assertThat(quiet.reason).isEqualTo("NoOtherWriter");
+        assertThat(weightsInVirtualService()).containsExactly(95, 5);
     }
 
     /** A canary at 5 % held by an indefinite pause: nothing but a watch wakes its Rollout. */
