@@ -8,7 +8,6 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 /**
  * The identity of a revision: a hash of the objects Sluice deploys from the path, as parsed (so
@@ -18,6 +17,7 @@ import java.util.TreeMap;
  */
 public final class ContentHash {
     private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+    /** Writes maps with their keys sorted, at every depth: the order in the YAML does not count. */
     private static final com.fasterxml.jackson.databind.ObjectMapper SORTED = new com.fasterxml.jackson.databind.ObjectMapper()
             .configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
     /** By identity of the parsed set (ManifestSet does not override equals). */
@@ -43,7 +43,7 @@ public final class ContentHash {
                             .thenComparing(Manifest::name))
                     .forEach(m -> {
                         try {
-                            digest.update(SORTED.writeValueAsBytes(SERIALIZATION.convertValue(m.object(), TreeMap.class)));
+                            digest.update(SORTED.writeValueAsBytes(SERIALIZATION.convertValue(m.object(), Map.class)));
                         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
                             throw new IllegalStateException(e);
                         }
