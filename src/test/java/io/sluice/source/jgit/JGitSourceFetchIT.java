@@ -111,11 +111,11 @@ class JGitSourceFetchIT {
         } catch (SourceException expected) {
             assertThat(expected.reason()).isEqualTo("GitUnreachable");
         }
-        // the retry runs on a fetch thread: a reader may be answered (with the last failure) before it is counted
-        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() -> {
-            assertThat(source().fetchCount(unknown)).isEqualTo(2);
-            assertThat(meters.get("sluice.git.fetches").tag("outcome", "failure").counter().count()).isEqualTo(2);
-        });
+        // the retry runs on a fetch thread: a reader may be answered (with the last failure) before it ends; and a
+        // mirror whose first clone failed may be dropped and made again, taking its per-mirror count with it, so
+        // the operator's own counter of failed fetches is what tells that the fetch was retried
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(meters.get("sluice.git.fetches").tag("outcome", "failure").counter().count()).isEqualTo(2));
     }
 
     @Test
